@@ -1,0 +1,39 @@
+# Two commands on a fresh machine:  make reproduce   and   make test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+OUT    ?= results
+
+.PHONY: reproduce test venv dev bench lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+reproduce: $(VENV)/.installed
+	$(VENV)/bin/noisynoether reproduce fig1b --out $(OUT)
+
+# pytest exits 5 when it collects no test: that is a failure of the suite, said plainly.
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_solvers.py --out $(OUT)/benchmarks
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

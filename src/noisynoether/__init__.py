@@ -1,0 +1,32 @@
+"""noisynoether: most likely paths of noisy dynamical systems and their Noether charges.
+
+Implements Vastola (NeurReps 2024): for ``xdot = f(x, t) + G eta`` with ``D = G G^T / 2`` the
+most likely path minimises the action of Eq. 8, and each symmetry of (f, D) gives a conserved
+charge (energy, Eq. 10; momentum, Eq. 15; angular momentum, Eq. 17).
+
+Importing this package switches JAX to 64-bit mode (``jax_enable_x64``): every result is float64.
+"""
+
+import jax as _jax
+
+_jax.config.update("jax_enable_x64", True)
+
+from . import models  # noqa: E402
+from ._charges import action, angular_momentum, energy, momentum, noether_charge  # noqa: E402
+from ._sde import SDE  # noqa: E402
+from .solvers import ConvergenceError, PathResult, most_likely_path  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SDE",
+    "most_likely_path",
+    "PathResult",
+    "ConvergenceError",
+    "action",
+    "momentum",
+    "energy",
+    "angular_momentum",
+    "noether_charge",
+    "models",
+]

@@ -1,0 +1,55 @@
+"""Is a converged critical path a minimum? The smallest Hessian eigenvalue, and saddle escape.
+
+A path on a symmetry axis can be a saddle of the action: its gradient vanishes by symmetry while
+paths off the axis cost less, and Newton from a symmetric start converges to it. After
+convergence we compute the smallest eigenvalue of the undamped Hessian; when it is negative, we
+step along its eigenvector (trying a range of step lengths, keeping the one that lowers S most)
+and restart Newton from there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse.linalg as spla
+
+from . import _banded
+
+
+def smallest_eigen_blocks(B, C):
+    """(lambda_min, v (M, n), scale) from the block-tridiagonal Hessian."""
+    lam, v = _banded.smallest_eigenpair(B, C)
+    scale = float(np.max(np.abs(np.diagonal(np.asarray(B), axis1=1, axis2=2))))
+    return lam, v, scale
+
+
+def smallest_eigen_matfree(hvp, P_inv, shape, scale, *, seed=0):
+    """(lambda_min, v, scale) by LOBPCG on Hessian-vector products, preconditioned by P^-1."""
+    size = int(np.prod(shape))
+    A = spla.LinearOperator((size, size), matvec=lambda v: np.ravel(hvp(np.asarray(v, float).reshape(shape))))
+    M = spla.LinearOperator((size, size), matvec=lambda v: np.ravel(P_inv(np.asarray(v, float).reshape(shape))))
+    X = np.random.default_rng(seed).standard_normal((size, 1))
+    try:
+        w, V = spla.lobpcg(A, X, M=M, largest=False, tol=1e-6, maxiter=300)
+    except Exception:  # LOBPCG can fail on hard spectra: report "unknown" rather than guess
+        return float("nan"), None, scale
+    return float(w[0]), V[:, 0].reshape(shape), scale
+
+
+def is_negative(lam: float, scale: float) -> bool:
+    """Negative beyond rounding: the eigenvalue's error is about eps * |H|."""
+    return bool(np.isfinite(lam) and lam < -1e-10 * max(scale, 1e-300))
+
+
+def escape(action_of, x_int: np.ndarray, v: np.ndarray):
+    """Step from x along +-v; returns the best new interior path, or None if none lowers S."""
+    extent = max(float(np.max(np.ptp(x_int, axis=0))), 1e-3)
+    v = v / np.max(np.abs(v))
+    S0 = action_of(x_int)
+    best, best_S = None, S0
+    for frac in 0.5 ** np.arange(12):
+        for sign in (1.0, -1.0):
+            trial = x_int + sign * frac * extent * v
+            S = action_of(trial)
+            if np.isfinite(S) and S < best_S - 1e-14 * abs(S0):
+                best, best_S = trial, S
+    return best

@@ -1,0 +1,117 @@
+"""Matrix-free damped Newton-CG for large state dimension (selected when n > 64).
+
+The Hessian is never formed: conjugate gradients uses Hessian-vector products (forward-over-
+reverse derivatives of the action). It is preconditioned by the exact Hessian of the leak-only
+problem f = -x with a constant diffusion D0 (D at the middle of the time range and between the
+endpoints): P = T (x) D0^-1 with T a scalar tridiagonal matrix over time, shared by all n
+components. P removes the 1/dt^2 stiffness of the time coupling, so the CG count hardly grows
+with K or n (SOLVER-NOTES). Each outer step solves (H + lam P) dx = -g to the forcing tolerance
+|r| <= min(0.5, sqrt|g|) |g|; negative curvature met inside CG truncates the step (or rejects
+it when met at once, which raises the damping).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .._lagrangian import total_action
+from . import _assemble, _banded, _lm
+
+
+def leak_tridiagonal(ts):
+    """Diagonal (M,) and off-diagonal (M-1,) of T, the leak-only Hessian per unit D^-1."""
+    dt = jnp.diff(ts)
+    a = 1.0 / dt + 0.5  # coefficient of x_{k+1} in v + x_m
+    b = 0.5 - 1.0 / dt  # coefficient of x_k
+    diag = 0.5 * dt[:-1] * a[:-1] ** 2 + 0.5 * dt[1:] * b[1:] ** 2
+    off = 0.5 * dt[1:-1] * a[1:-1] * b[1:-1]
+    return diag, off
+
+
+def _apply_D(d, R):
+    return R @ d if d.ndim == 2 else R * d
+
+
+def _apply_Dinv(d, R):
+    return jnp.linalg.solve(d, R.T).T if d.ndim == 2 else R / d
+
+
+def make_preconditioner(sde, ts, xa, xb, args):
+    diag, off = leak_tridiagonal(ts)
+    L, W, _ = _banded.block_cholesky(diag[:, None, None], off[:, None, None])
+    d0 = sde.D_raw(0.5 * (ts[0] + ts[-1]), 0.5 * (xa + xb), args)
+
+    def P_inv(R):  # T^-1 R D0
+        return _banded.block_cholesky_solve(L, W, _apply_D(d0, R)[:, None, :])[:, 0, :]
+
+    def P(R):  # T R D0^-1
+        Y = _apply_Dinv(d0, R)
+        out = diag[:, None] * Y
+        out = out.at[:-1].add(off[:, None] * Y[1:])
+        return out.at[1:].add(off[:, None] * Y[:-1])
+
+    return P, P_inv
+
+
+def _pcg(matvec, precond, b, tol, max_iter):
+    """Preconditioned CG on A x = b from x = 0; returns (x, A x, ok, iterations)."""
+    dot = jnp.vdot
+    z = precond(b)
+    init = (jnp.zeros_like(b), jnp.zeros_like(b), b, z, z, dot(b, z), 0, False, True)
+
+    def cond(s):
+        return (~s[7]) & (s[6] < max_iter)
+
+    def body(s):
+        x, Ax, r, z, p, rz, i, _, ok = s
+        Ap = matvec(p)
+        pAp = dot(p, Ap)
+        negative = pAp <= 0
+        alpha = rz / jnp.where(negative, 1.0, pAp)
+        x_new, Ax_new, r_new = x + alpha * p, Ax + alpha * Ap, r - alpha * Ap
+        z_new = precond(r_new)
+        rz_new = dot(r_new, z_new)
+        p_new = z_new + rz_new / rz * p
+        small = jnp.linalg.norm(r_new) <= tol
+
+        def keep(new, old):
+            return jnp.where(negative, old, new)
+
+        return (
+            keep(x_new, x), keep(Ax_new, Ax), keep(r_new, r), keep(z_new, z), keep(p_new, p),
+            keep(rz_new, rz), i + 1, negative | small, ok & ~(negative & (i == 0)),
+        )
+
+    x, Ax, _, _, _, _, it, _, ok = jax.lax.while_loop(cond, body, init)
+    return x, Ax, ok, it
+
+
+def solve(sde, ts, x_int, xa, xb, args, *, rtol, max_steps, lam0, max_cg):
+    """Minimise the discrete action with matrix-free Newton-CG; returns the final LM state."""
+    P, P_inv = make_preconditioner(sde, ts, xa, xb, args)
+
+    def action_of(x):
+        return total_action(sde, ts, _assemble.full_path(x, xa, xb), args)
+
+    grad = jax.grad(action_of)
+
+    def evaluate(x):
+        S, g, gscale = _assemble.value_and_grad(sde, ts, x, xa, xb, args)
+        return S, g, gscale, ()
+
+    def step(x, g, aux, lam):
+        def hvp(v):
+            return jax.jvp(grad, (x,), (v,))[1]
+
+        def matvec(v):
+            return hvp(v) + lam * P(v)
+
+        gn = jnp.linalg.norm(g)
+        tol = jnp.minimum(0.5, jnp.sqrt(gn)) * gn
+        dx, Adx, ok, it = _pcg(matvec, lambda r: P_inv(r) / (1.0 + lam), -g, tol, max_cg)
+        dHd = jnp.vdot(dx, Adx) - lam * jnp.vdot(dx, P(dx))
+        pred = -jnp.vdot(g, dx) - 0.5 * dHd
+        return dx, ok, pred, it.astype(jnp.int32)
+
+    return _lm.minimise(evaluate, step, x_int, lam0=lam0, rtol=rtol, max_steps=max_steps)
