@@ -81,7 +81,9 @@ def interval_angular_momentum(sde, ts, xs, args):
     p = interval_momentum(sde, ts, xs, args)
     _, xm = midpoints(ts, xs)
     outer = xm[:, :, None] * p[:, None, :]
-    return outer - jnp.swapaxes(outer, 1, 2)
+    A = outer - jnp.swapaxes(outer, 1, 2)
+    # Antisymmetrise once more: XLA may fuse the products differently in the two halves.
+    return 0.5 * (A - jnp.swapaxes(A, 1, 2))
 
 
 def interval_charge(sde, ts, xs, A, b, args):

@@ -53,8 +53,8 @@ def as_time_grid(ts, name: str = "ts") -> np.ndarray:
     if bad.size:
         k = bad[0]
         raise ValueError(
-            f"{name} must be strictly increasing; {name}[{k}] = {ts[k]!r} >= "
-            f"{name}[{k + 1}] = {ts[k + 1]!r}"
+            f"{name} must be strictly increasing; {name}[{k}] = {ts[k]:g} >= "
+            f"{name}[{k + 1}] = {ts[k + 1]:g}"
         )
     return ts
 
@@ -74,8 +74,8 @@ def make_time_grid(t0, t1, num_points, ts) -> np.ndarray:
         scale = max(abs(t0), abs(t1), t1 - t0)
         if abs(ts[0] - t0) > 1e-12 * scale or abs(ts[-1] - t1) > 1e-12 * scale:
             raise ValueError(
-                f"ts must start at t0 = {t0!r} and end at t1 = {t1!r}; got ts[0] = {ts[0]!r}, "
-                f"ts[-1] = {ts[-1]!r}"
+                f"ts must start at t0 = {t0!r} and end at t1 = {t1!r}; got ts[0] = {ts[0]:g}, "
+                f"ts[-1] = {ts[-1]:g}"
             )
         return ts
     if isinstance(num_points, bool) or not isinstance(num_points, numbers.Integral):
@@ -114,11 +114,11 @@ def check_model_on_path(sde: SDE, ts: np.ndarray, xs: np.ndarray, args, *, what=
     try:
         f0 = np.asarray(sde.f(jnp.asarray(tm[0]), jnp.asarray(xm[0]), args))
     except Exception as err:  # a user's function can fail in any way: say where
-        raise type(err)(f"drift failed at t = {tm[0]!r}, x = {_short(xm[0])}: {err}") from err
+        raise ValueError(f"drift failed at t = {tm[0]:g}, x = {_short(xm[0])}: {err}") from err
     if f0.shape != (n,):
         raise ValueError(
             f"drift must return an array of the state's shape ({n},) (from x0 and x1); "
-            f"got shape {f0.shape} at t = {tm[0]!r}, x = {_short(xm[0])}"
+            f"got shape {f0.shape} at t = {tm[0]:g}, x = {_short(xm[0])}"
         )
     fs = np.asarray(jax.vmap(lambda t, x: sde.f(t, x, args))(tm, xm))
     bad = np.argwhere(~np.isfinite(fs))
@@ -126,7 +126,7 @@ def check_model_on_path(sde: SDE, ts: np.ndarray, xs: np.ndarray, args, *, what=
         k = bad[0][0]
         raise ValueError(
             f"drift returned a non-finite value {_short(fs[k])} on {what} at interval {k}: "
-            f"t = {tm[k]!r}, x = {_short(xm[k])}. Check the drift there, or start from another "
+            f"t = {tm[k]:g}, x = {_short(xm[k])}. Check the drift there, or start from another "
             "initial path."
         )
     _check_diffusion_on(sde, tm, xm, args, n)
@@ -152,7 +152,7 @@ def _check_diffusion_on(sde: SDE, tm, xm, args, n: int) -> None:
             if bad.size:
                 k = bad[0]
                 raise ValueError(
-                    f"noise G has rank {ranks[k]} < n = {n} at t = {tm[k]!r}, x = {_short(xm[k])}:"
+                    f"noise G has rank {ranks[k]} < n = {n} at t = {tm[k]:g}, x = {_short(xm[k])}:"
                     " D = G G^T / 2 is rank deficient (singular) there."
                 )
     ds = np.asarray(jax.vmap(lambda t, x: sde.D_raw(t, x, args))(tm, xm))
@@ -173,4 +173,4 @@ def _check_diffusion_on(sde: SDE, tm, xm, args, n: int) -> None:
         bad = np.flatnonzero(np.any(~(vals > 0), axis=1))
     if bad.size:
         k = bad[0]
-        check_spd(ds[k], "diffusion D", where=f"at t = {tm[k]!r}, x = {_short(xm[k])}")
+        check_spd(ds[k], "diffusion D", where=f"at t = {tm[k]:g}, x = {_short(xm[k])}")

@@ -122,6 +122,7 @@ def most_likely_path(
     check_minimum: bool = True,
     max_saddle_escapes: int = 5,
     max_cg: int = 2000,
+    damping: float | None = None,
     throw: bool = False,
 ) -> PathResult:
     """The most likely path of ``sde`` from x0 at t0 to x1 at t1: the minimiser of the action.
@@ -151,6 +152,9 @@ def most_likely_path(
         check_minimum: check the Hessian at the end and escape saddles.
         max_saddle_escapes: most saddle escapes.
         max_cg: most CG iterations per Newton-CG step.
+        damping: initial Levenberg-Marquardt damping, relative to the Hessian's diagonal;
+            default 1e-5 from the straight line and 1e-8 from a given ``initial`` path (which
+            is presumably close: Newton then converges in a few steps).
         throw: raise ``ConvergenceError`` instead of returning ``converged=False``.
 
     Returns:
@@ -170,6 +174,10 @@ def most_likely_path(
             raise ValueError(f"{name} must be an integer >= {lo}; got {val!r}")
     if not (isinstance(rtol, float | int) and 0 < rtol < 1):
         raise ValueError(f"rtol must be a number in (0, 1); got {rtol!r}")
+    if damping is None:
+        damping = 1e-5 if initial is None else 1e-8
+    if not (isinstance(damping, float | int) and damping >= 0):
+        raise ValueError(f"damping must be a number >= 0; got {damping!r}")
     xs = _initial_path(initial, ts, x0, x1)
     check_model_on_path(sde, ts, xs, args, what="the initial path")
     n = x0.shape[0]
@@ -181,7 +189,7 @@ def most_likely_path(
     totals = dict(iterations=0, rejected=0, work=0)
     escapes, min_eig, note = 0, None, ""
     while True:
-        st = fns["run"](ts_j, x_int, xa, xb, args, rtol, max_steps, 1e-3)
+        st = fns["run"](ts_j, x_int, xa, xb, args, rtol, max_steps, float(damping))
         totals["iterations"] += int(st.steps)
         totals["rejected"] += int(st.rejected)
         totals["work"] += int(st.work)
