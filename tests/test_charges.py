@@ -18,15 +18,27 @@ def test_energy_is_conserved_for_an_autonomous_model_and_not_for_a_forced_one():
     D = [0.2, 0.1]
     spreads = []
     for K in (201, 401):
-        res = nn.most_likely_path(nn.SDE(drift=nonlinear_autonomous, diffusion=D),
-                                  [-1.0, 0.0], [1.0, 0.3], 0.0, 3.0, num_points=K)
+        res = nn.most_likely_path(
+            nn.SDE(drift=nonlinear_autonomous, diffusion=D),
+            [-1.0, 0.0],
+            [1.0, 0.3],
+            0.0,
+            3.0,
+            num_points=K,
+        )
         assert res.converged
         spreads.append(res.energy_spread)
     scale = np.max(np.abs(res.energy)) + 1.0
     assert spreads[-1] < 1e-4 * scale
     assert spreads[0] / spreads[1] > 3.0  # shrinks with dt (second order: about 4)
-    forced = nn.most_likely_path(nn.SDE(drift=nonlinear_forced, diffusion=D),
-                                 [-1.0, 0.0], [1.0, 0.3], 0.0, 3.0, num_points=401)
+    forced = nn.most_likely_path(
+        nn.SDE(drift=nonlinear_forced, diffusion=D),
+        [-1.0, 0.0],
+        [1.0, 0.3],
+        0.0,
+        3.0,
+        num_points=401,
+    )
     assert forced.converged
     assert forced.energy_spread > 1e3 * spreads[-1]
     assert forced.energy_spread > 0.05 * scale
@@ -86,9 +98,10 @@ def test_public_charge_functions_agree_with_the_solver_result():
     np.testing.assert_allclose(
         nn.angular_momentum(sde, res.ts, res.xs), res.angular_momentum, rtol=1e-13, atol=1e-15
     )
-    assert nn.action(sde, res.ts, res.xs) == res.action or abs(
-        nn.action(sde, res.ts, res.xs) - res.action
-    ) < 1e-12 * res.action
+    assert (
+        nn.action(sde, res.ts, res.xs) == res.action
+        or abs(nn.action(sde, res.ts, res.xs) - res.action) < 1e-12 * res.action
+    )
     # E = p.xdot - L by hand on one interval (Eq. 10 from Eq. 8 and Eq. 15).
     k, dt = 7, res.ts[1] - res.ts[0]
     v = (res.xs[k + 1] - res.xs[k]) / dt

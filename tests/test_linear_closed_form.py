@@ -13,7 +13,9 @@ from noisynoether.models import linear_bridge
 from .conftest import loglog_slope
 
 CASES = {
-    "isotropic OU (Fig. 1b)": dict(A=-np.eye(2), D=1.0, b=None, x0=[-2.0, 2.0], x1=[2.0, 2.0], T=1.0),
+    "isotropic OU (Fig. 1b)": dict(
+        A=-np.eye(2), D=1.0, b=None, x0=[-2.0, 2.0], x1=[2.0, 2.0], T=1.0
+    ),
     "non-normal A, correlated anisotropic D": dict(
         A=np.array([[-1.0, 3.0], [0.0, -2.0]]),
         D=np.array([[0.3, 0.1], [0.1, 0.2]]),
@@ -53,7 +55,9 @@ def test_linear_sde_converges_at_second_order(name):
         hs.append(c["T"] / (K - 1))
         errs_S.append(abs(res.action - ex["action"]) / ex["action"])
         errs_x.append(np.max(np.abs(res.xs - ex["xs"])))
-        errs_p.append(np.max(np.abs(res.momentum - exm["momentum"])) / np.max(np.abs(exm["momentum"])))
+        errs_p.append(
+            np.max(np.abs(res.momentum - exm["momentum"])) / np.max(np.abs(exm["momentum"]))
+        )
     # Window: h from T/20 to T/160; second order means a slope of 2 (we accept 1.8 to 2.3).
     for errs in (errs_S, errs_x, errs_p):
         assert 1.8 <= loglog_slope(hs, errs) <= 2.3, (name, errs)
@@ -79,12 +83,16 @@ def test_brownian_motion_with_drift_is_a_straight_line_with_constant_momentum():
     straight = x0 + (ts[:, None] / T) * (x1 - x0)
     np.testing.assert_allclose(res.xs, straight, atol=1e-12)
     p_exact = ((x1 - x0) / T - v) / sigma**2  # Eq. 19
-    np.testing.assert_allclose(res.momentum, np.broadcast_to(p_exact, res.momentum.shape), atol=1e-12)
+    np.testing.assert_allclose(
+        res.momentum, np.broadcast_to(p_exact, res.momentum.shape), atol=1e-12
+    )
     D = sigma**2 / 2
     assert res.action == pytest.approx(np.sum(((x1 - x0) / T - v) ** 2) * T / (4 * D), rel=1e-12)
 
 
 def test_fig1a_momentum_matches_the_paper():
     """Drift-diffusion from 0.5 to -1 over T = 1 with v = 0.1, sigma = 1: p = -1.6."""
-    res = nn.most_likely_path(nn.models.drift_diffusion(0.1, 1.0), 0.5, -1.0, 0.0, 1.0, num_points=41)
+    res = nn.most_likely_path(
+        nn.models.drift_diffusion(0.1, 1.0), 0.5, -1.0, 0.0, 1.0, num_points=41
+    )
     np.testing.assert_allclose(res.momentum, -1.6, atol=1e-12)

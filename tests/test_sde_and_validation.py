@@ -28,8 +28,10 @@ def test_import_switches_on_float64():
         (dict(diffusion=[[0.3, 0.1], [0.1, 0.2]]), np.array([[0.3, 0.1], [0.1, 0.2]])),
         (dict(noise=[[1.0, 0.5], [0.0, 2.0]]), 0.5 * np.array([[1.25, 1.0], [1.0, 4.0]])),
         (dict(diffusion=lambda t, x, a: jnp.diag(1.0 + x**2)), np.diag([2.0, 5.0])),
-        (dict(noise=lambda t, x, a: jnp.array([[1.0, 0.0, 1.0], [0.0, 2.0, 0.0]])),
-         0.5 * np.array([[2.0, 0.0], [0.0, 4.0]])),
+        (
+            dict(noise=lambda t, x, a: jnp.array([[1.0, 0.0, 1.0], [0.0, 2.0, 0.0]])),
+            0.5 * np.array([[2.0, 0.0], [0.0, 4.0]]),
+        ),
     ],
 )
 def test_diffusion_forms_give_the_same_action_as_the_dense_matrix(spec, expected):
@@ -65,15 +67,27 @@ def _solve(sde=None, x0=(0.0, 0.0), x1=(1.0, 1.0), t0=0.0, t1=1.0, **kw):
 @pytest.mark.parametrize(
     "kwargs, exc, words",
     [
-        (dict(sde=lambda: nn.SDE(drift=ou, diffusion=[[1.0, 0.0], [0.0, -0.5]])), ValueError,
-         ["positive definite", "-0.5"]),
-        (dict(sde=lambda: nn.SDE(drift=ou, diffusion=[[1.0, 0.3], [0.0, 1.0]])), ValueError,
-         ["symmetric"]),
-        (dict(sde=lambda: nn.SDE(drift=ou, diffusion=[1.0, 1.0, 1.0])), ValueError,
-         ["diffusion D has shape (3,)", "n = 2"]),
+        (
+            dict(sde=lambda: nn.SDE(drift=ou, diffusion=[[1.0, 0.0], [0.0, -0.5]])),
+            ValueError,
+            ["positive definite", "-0.5"],
+        ),
+        (
+            dict(sde=lambda: nn.SDE(drift=ou, diffusion=[[1.0, 0.3], [0.0, 1.0]])),
+            ValueError,
+            ["symmetric"],
+        ),
+        (
+            dict(sde=lambda: nn.SDE(drift=ou, diffusion=[1.0, 1.0, 1.0])),
+            ValueError,
+            ["diffusion D has shape (3,)", "n = 2"],
+        ),
         (dict(x1=(1.0, 1.0, 1.0)), ValueError, ["x0 and x1", "(2,)", "(3,)"]),
-        (dict(sde=lambda: nn.SDE(drift=lambda t, x, a: x[:1], diffusion=1.0)), ValueError,
-         ["drift", "(2,)", "(1,)"]),
+        (
+            dict(sde=lambda: nn.SDE(drift=lambda t, x, a: x[:1], diffusion=1.0)),
+            ValueError,
+            ["drift", "(2,)", "(1,)"],
+        ),
         (dict(t1=0.0), ValueError, ["t1 must be greater than t0", "t1 = 0.0"]),
         (dict(t1=float("nan")), ValueError, ["t1 must be finite"]),
         (dict(num_points=2), ValueError, ["num_points", "at least 3", "2"]),
@@ -82,13 +96,21 @@ def _solve(sde=None, x0=(0.0, 0.0), x1=(1.0, 1.0), t0=0.0, t1=1.0, **kw):
         (dict(ts=[0.0, 0.5, float("inf"), 1.0]), ValueError, ["finite", "ts[2]"]),
         (dict(ts=[0.0, 0.5, 0.9]), ValueError, ["end at t1"]),
         (dict(x0=(0.0, float("nan"))), ValueError, ["x0 must be finite"]),
-        (dict(sde=lambda: nn.SDE(drift=lambda t, x, a: jnp.log(x - 0.5), diffusion=1.0)),
-         ValueError,
-         ["non-finite", "interval 0", "t = "]),
-        (dict(sde=lambda: nn.SDE(drift=ou, diffusion=lambda t, x, a: 0.5 - x[0] * jnp.ones(2))),
-         ValueError, ["positive definite", "at t = "]),
-        (dict(sde=lambda: nn.SDE(drift=ou, noise=lambda t, x, a: jnp.array([[1.0], [1.0]]))),
-         ValueError, ["rank deficient", "rank 1"]),
+        (
+            dict(sde=lambda: nn.SDE(drift=lambda t, x, a: jnp.log(x - 0.5), diffusion=1.0)),
+            ValueError,
+            ["non-finite", "interval 0", "t = "],
+        ),
+        (
+            dict(sde=lambda: nn.SDE(drift=ou, diffusion=lambda t, x, a: 0.5 - x[0] * jnp.ones(2))),
+            ValueError,
+            ["positive definite", "at t = "],
+        ),
+        (
+            dict(sde=lambda: nn.SDE(drift=ou, noise=lambda t, x, a: jnp.array([[1.0], [1.0]]))),
+            ValueError,
+            ["rank deficient", "rank 1"],
+        ),
         (dict(method="lbfgs"), ValueError, ["method", "lbfgs"]),
         (dict(initial=np.zeros((7, 2)), num_points=5), ValueError, ["initial", "(7, 2)"]),
     ],

@@ -66,9 +66,7 @@ def test_state_dependent_noise_equals_the_additive_problem_after_a_change_of_var
         return s0 * (1.0 + x**2)
 
     state = nn.SDE(drift=lambda t, x, a: -x, diffusion=lambda t, x, a: 0.5 * sigma(x) ** 2)
-    additive = nn.SDE(
-        drift=lambda t, y, a: -jnp.sin(s0 * y) * jnp.cos(s0 * y) / s0, diffusion=0.5
-    )
+    additive = nn.SDE(drift=lambda t, y, a: -jnp.sin(s0 * y) * jnp.cos(s0 * y) / s0, diffusion=0.5)
     x0, x1, T = -0.5, 1.0, 1.5
     y0, y1 = np.arctan(x0) / s0, np.arctan(x1) / s0
     rx = nn.most_likely_path(state, x0, x1, 0.0, T, num_points=2001)

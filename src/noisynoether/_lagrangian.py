@@ -62,7 +62,8 @@ def _energy_one(sde, t_a, t_b, x_a, x_b, args):
     v = (x_b - x_a) / dt
     f = sde.f(tm, xm, args)
     return 0.25 * (
-        jnp.vdot(v, sde.D_inv_apply(tm, xm, v, args)) - jnp.vdot(f, sde.D_inv_apply(tm, xm, f, args))
+        jnp.vdot(v, sde.D_inv_apply(tm, xm, v, args))
+        - jnp.vdot(f, sde.D_inv_apply(tm, xm, f, args))
     )
 
 

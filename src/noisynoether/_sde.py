@@ -47,7 +47,7 @@ def _form_of(arr_shape: tuple[int, ...]) -> str:
 
 
 def check_spd(d: np.ndarray, name: str, where: str = "") -> None:
-    """Raise ValueError unless ``d`` (scalar, diagonal or matrix form) is symmetric positive definite."""
+    """Raise ValueError unless d (a scalar, diagonal or matrix D) is symmetric pos. definite."""
     d = np.asarray(d, dtype=np.float64)
     loc = f" {where}" if where else ""
     if d.ndim == 2:

@@ -88,4 +88,8 @@ def linear_bridge(A, D, x0, x1, t_span, ts, b=None):
         p = scipy.linalg.expm(A.T * (T - t)) @ lam
         xs.append(Phi_t @ x0 + c_t + C_t @ p)
         ps.append(p)
-    return {"action": 0.5 * float((x1 - Phi @ x0 - c) @ lam), "xs": np.array(xs), "momentum": np.array(ps)}
+    return {
+        "action": 0.5 * float((x1 - Phi @ x0 - c) @ lam),
+        "xs": np.array(xs),
+        "momentum": np.array(ps),
+    }

@@ -1,4 +1,5 @@
 """Most likely paths of noisy dynamical systems and their Noether charges."""
+
 from ._most_likely_path import most_likely_path
 from ._result import ConvergenceError, PathResult
 

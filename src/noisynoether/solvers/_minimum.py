@@ -25,8 +25,12 @@ def smallest_eigen_blocks(B, C):
 def smallest_eigen_matfree(hvp, P_inv, shape, scale, *, seed=0):
     """(lambda_min, v, scale) by LOBPCG on Hessian-vector products, preconditioned by P^-1."""
     size = int(np.prod(shape))
-    A = spla.LinearOperator((size, size), matvec=lambda v: np.ravel(hvp(np.asarray(v, float).reshape(shape))))
-    M = spla.LinearOperator((size, size), matvec=lambda v: np.ravel(P_inv(np.asarray(v, float).reshape(shape))))
+    A = spla.LinearOperator(
+        (size, size), matvec=lambda v: np.ravel(hvp(np.asarray(v, float).reshape(shape)))
+    )
+    M = spla.LinearOperator(
+        (size, size), matvec=lambda v: np.ravel(P_inv(np.asarray(v, float).reshape(shape)))
+    )
     X = np.random.default_rng(seed).standard_normal((size, 1))
     try:
         w, V = spla.lobpcg(A, X, M=M, largest=False, tol=1e-6, maxiter=300)

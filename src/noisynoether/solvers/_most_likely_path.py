@@ -35,11 +35,27 @@ def _compiled(sde, method: str, linear_solver: str, max_cg: int):
         TRACE_COUNT["solve"] += 1
         if method == "newton":
             return _newton.solve(
-                sde, ts, x_int, xa, xb, args, linear_solver=linear_solver, rtol=rtol,
-                max_steps=max_steps, lam0=lam0,
+                sde,
+                ts,
+                x_int,
+                xa,
+                xb,
+                args,
+                linear_solver=linear_solver,
+                rtol=rtol,
+                max_steps=max_steps,
+                lam0=lam0,
             )
         return _newton_cg.solve(
-            sde, ts, x_int, xa, xb, args, rtol=rtol, max_steps=max_steps, lam0=lam0,
+            sde,
+            ts,
+            x_int,
+            xa,
+            xb,
+            args,
+            rtol=rtol,
+            max_steps=max_steps,
+            lam0=lam0,
             max_cg=max_cg,
         )
 
@@ -66,7 +82,11 @@ def _compiled(sde, method: str, linear_solver: str, max_cg: int):
     return {
         name: jax.jit(fn)
         for name, fn in dict(
-            run=run, action=action, hessian_blocks=hessian_blocks, hvp=hvp, precond=precond,
+            run=run,
+            action=action,
+            hessian_blocks=hessian_blocks,
+            hvp=hvp,
+            precond=precond,
             charges=charges,
         ).items()
     }
@@ -204,7 +224,8 @@ def most_likely_path(
             break
         new = _minimum.escape(
             lambda x: float(fns["action"](ts_j, jnp.asarray(x), xa, xb, args)),
-            np.asarray(x_int), v,
+            np.asarray(x_int),
+            v,
         )
         if new is None:
             status, note = -1, "at a saddle, and no step along the negative curvature lowers S"
@@ -217,10 +238,21 @@ def most_likely_path(
     converged = status == _lm.CONVERGED
     message = _message(status, totals["iterations"], gnorm, max_steps, min_eig, escapes, note)
     res = PathResult(
-        ts=ts, xs=xs_out, action=float(st.S), momentum=p, energy=E, angular_momentum=L,
-        converged=converged, message=message, iterations=totals["iterations"], grad_norm=gnorm,
-        method=method, rejected_steps=totals["rejected"], inner_iterations=totals["work"],
-        min_eigenvalue=min_eig, saddle_escapes=escapes,
+        ts=ts,
+        xs=xs_out,
+        action=float(st.S),
+        momentum=p,
+        energy=E,
+        angular_momentum=L,
+        converged=converged,
+        message=message,
+        iterations=totals["iterations"],
+        grad_norm=gnorm,
+        method=method,
+        rejected_steps=totals["rejected"],
+        inner_iterations=totals["work"],
+        min_eigenvalue=min_eig,
+        saddle_escapes=escapes,
     )
     if throw and not converged:
         raise ConvergenceError(message)
@@ -234,7 +266,9 @@ def _smallest_eigen(sde, fns, method, ts, x_int, xa, xb, args):
     # |H| ~ max(T) |D0^-1|: the scale against which a negative eigenvalue is judged.
     diag, _ = _newton_cg.leak_tridiagonal(ts)
     d0 = np.atleast_1d(np.asarray(sde.D_raw(0.5 * (ts[0] + ts[-1]), 0.5 * (xa + xb), args)))
-    scale = float(jnp.max(diag)) / float(np.min(np.abs(np.linalg.eigvalsh(d0) if d0.ndim == 2 else d0)))
+    scale = float(jnp.max(diag)) / float(
+        np.min(np.abs(np.linalg.eigvalsh(d0) if d0.ndim == 2 else d0))
+    )
     return _minimum.smallest_eigen_matfree(
         lambda v: np.asarray(fns["hvp"](ts, x_int, xa, xb, args, jnp.asarray(v))),
         lambda r: np.asarray(fns["precond"](ts, xa, xb, args, jnp.asarray(r))),

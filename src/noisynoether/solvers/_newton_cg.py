@@ -79,8 +79,15 @@ def _pcg(matvec, precond, b, tol, max_iter):
             return jnp.where(negative, old, new)
 
         return (
-            keep(x_new, x), keep(Ax_new, Ax), keep(r_new, r), keep(z_new, z), keep(p_new, p),
-            keep(rz_new, rz), i + 1, negative | small, ok & ~(negative & (i == 0)),
+            keep(x_new, x),
+            keep(Ax_new, Ax),
+            keep(r_new, r),
+            keep(z_new, z),
+            keep(p_new, p),
+            keep(rz_new, rz),
+            i + 1,
+            negative | small,
+            ok & ~(negative & (i == 0)),
         )
 
     x, Ax, _, _, _, _, it, _, ok = jax.lax.while_loop(cond, body, init)

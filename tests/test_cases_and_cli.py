@@ -1,0 +1,97 @@
+"""The Fig. 1b case study against its closed form, the CLI's files and errors, and the models."""
+
+import json
+import math
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import noisynoether as nn
+from noisynoether.cases import fig1b
+
+
+def test_fig1b_matches_the_closed_form_and_conserves_E_and_L12():
+    data = fig1b.run(quick=True)
+    for row, path in zip(data["summary"], data["paths"], strict=True):
+        T = path["T"]
+        t = path["ts"][:, None]
+        x0, x1 = np.array([-2.0, 2.0]), np.array([2.0, 2.0])
+        # REPRODUCTION.md's closed form, written out here independently of the package:
+        exact = (x1 - x0 * np.exp(-T)) * np.sinh(t) / np.sinh(T) + x0 * np.exp(-t)
+        assert np.max(np.abs(path["xs"] - exact)) < 2e-4 * (1 + T**2)
+        assert row["converged"]
+        assert row["energy"]["spread"] < 1e-9 and row["charges"]["L12"]["spread"] < 1e-9
+        # E from the closed form at t = 0: xdot(0) and f = -x0, D = 1.
+        xdot0 = (x1 - x0 * np.exp(-T)) / np.sinh(T) - x0
+        E0 = 0.25 * xdot0 @ xdot0 - 0.25 * x0 @ x0
+        assert row["energy"]["mean"] == pytest.approx(E0, rel=5e-3, abs=1e-7)
+        p0 = 0.5 * (xdot0 + x0)
+        assert row["charges"]["L12"]["mean"] == pytest.approx(
+            x0[0] * p0[1] - x0[1] * p0[0], rel=5e-3, abs=1e-7
+        )
+    E = [r["energy"]["mean"] for r in data["summary"]]
+    assert E[0] > 1.0 and abs(E[1]) < 1e-6  # fast path: high E; slow path: E near 0
+
+
+def test_cli_reproduce_writes_the_figure_and_reports(tmp_path):
+    out = tmp_path / "res"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "noisynoether.cli",
+            "reproduce",
+            "fig1b",
+            "--quick",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for name in ("fig1b.png", "fig1b.pdf", "summary.json", "report.md"):
+        assert (out / "fig1b" / name).stat().st_size > 0
+    summary = json.loads((out / "fig1b" / "summary.json").read_text())
+    S = [p["action"] for p in summary["paths"]]
+    assert S[0] == pytest.approx(5.2521411419973, rel=1e-4)  # closed form, T = 1
+    assert "| T = 1 |" in (out / "fig1b" / "report.md").read_text()
+
+
+def test_cli_bad_argument_gives_one_clear_line():
+    proc = subprocess.run(
+        [sys.executable, "-m", "noisynoether.cli", "reproduce", "fig9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "invalid choice: 'fig9'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_multistable_drift_against_eq_20_written_out():
+    x = np.array([1.7, 1.2])
+    logistic = nn.models.multistable()
+    s = lambda u: 1.0 / (1.0 + math.exp(-(u - 1.5) / 0.01))  # noqa: E731
+    fx = 1.25 + 2.0 * s(x[0]) - 0.9 * s(x[1]) - x[0]
+    fy = 1.25 + 2.0 * s(x[1]) - 0.9 * s(x[0]) - x[1]
+    np.testing.assert_allclose(logistic.f(0.0, jnp.asarray(x)), [fx, fy], rtol=1e-13)
+    assert float(logistic.D_raw(0.0, x)) == pytest.approx(0.16)
+    # Eq. 20's tanh form with n is the logistic form with n doubled.
+    tanh = nn.models.multistable(form="tanh", n=0.02)
+    np.testing.assert_allclose(tanh.f(0.0, jnp.asarray(x)), [fx, fy], rtol=1e-12)
+    with pytest.raises(ValueError, match="form must be"):
+        nn.models.multistable(form="erf")
+
+
+def test_double_well_and_drift_diffusion_models():
+    dw = nn.models.double_well(0.05)
+    np.testing.assert_allclose(dw.f(0.0, jnp.array([0.5])), [0.5 - 0.125])
+    dd = nn.models.drift_diffusion(0.1, 2.0)
+    assert float(dd.D_raw(0.0, jnp.array([0.0]))) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        nn.models.drift_diffusion(0.1, 0.0)
