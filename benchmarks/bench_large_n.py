@@ -106,7 +106,7 @@ def main():
         print(
             f"{r['n']:>6} {r['cg_s']:9.3f} {r['cg_compile_s']:8.2f} {r['outer']:6d} "
             f"{r['cg_iterations']:7d} {r['grad_norm']:9.1e} {r['min_eig']:10.3e} "
-            f"{r.get('newton_s', float('nan')):9.3f} {r.get('max_path_difference', float('nan')):9.1e}"
+            f"{r.get('newton_s', np.nan):9.3f} {r.get('max_path_difference', np.nan):9.1e}"
         )
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"bench_large_n_{jax.default_backend()}.json"

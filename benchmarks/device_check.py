@@ -76,7 +76,8 @@ def main():
     }
     print(f"backend {backend}: {jax.devices()[0].device_kind}")
     print(
-        f"{'problem':>22} {'run':>14} {'seconds':>9} {'iters':>6} {'S*':>18} {'max |dx| vs cpu':>16}"
+        f"{'problem':>22} {'run':>14} {'seconds':>9} {'iters':>6} {'S*':>18} "
+        f"{'max |dx| vs cpu':>16}"
     )
     for run, res in results.items():
         for key, r in res.items():
