@@ -21,7 +21,7 @@ venv: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 reproduce: $(VENV)/.installed
-	$(VENV)/bin/noisynoether reproduce fig1b --out $(OUT)
+	$(VENV)/bin/noisynoether reproduce all --out $(OUT)
 
 # pytest exits 5 when it collects no test: that is a failure of the suite, said plainly.
 test: $(VENV)/.dev-installed

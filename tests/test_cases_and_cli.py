@@ -36,7 +36,31 @@ def test_fig1b_matches_the_closed_form_and_conserves_E_and_L12():
     assert E[0] > 1.0 and abs(E[1]) < 1e-6  # fast path: high E; slow path: E near 0
 
 
-def test_cli_reproduce_writes_the_figure_and_reports(tmp_path):
+def _finite_numbers(obj):
+    if isinstance(obj, dict):
+        return all(_finite_numbers(v) for v in obj.values())
+    if isinstance(obj, list):
+        return all(_finite_numbers(v) for v in obj)
+    if isinstance(obj, float):
+        return math.isfinite(obj)
+    return True
+
+
+PATH_KEYS = {
+    "label",
+    "action",
+    "energy",
+    "charges",
+    "converged",
+    "iterations",
+    "grad_norm",
+    "min_hessian_eigenvalue",
+    "message",
+    "grid",
+}
+
+
+def test_cli_reproduce_all_quick_writes_every_figure_and_report(tmp_path):
     out = tmp_path / "res"
     proc = subprocess.run(
         [
@@ -44,22 +68,30 @@ def test_cli_reproduce_writes_the_figure_and_reports(tmp_path):
             "-m",
             "noisynoether.cli",
             "reproduce",
-            "fig1b",
+            "all",
             "--quick",
             "--out",
             str(out),
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
-    assert proc.returncode == 0, proc.stderr
-    for name in ("fig1b.png", "fig1b.pdf", "summary.json", "report.md"):
-        assert (out / "fig1b" / name).stat().st_size > 0
-    summary = json.loads((out / "fig1b" / "summary.json").read_text())
-    S = [p["action"] for p in summary["paths"]]
-    assert S[0] == pytest.approx(5.2521411419973, rel=1e-4)  # closed form, T = 1
-    assert "| T = 1 |" in (out / "fig1b" / "report.md").read_text()
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    for case in ("fig1a", "fig1b", "fig1c", "fig2"):
+        for suffix in (".png", ".pdf"):
+            assert (out / case / f"{case}{suffix}").stat().st_size > 1000
+        summary = json.loads((out / case / "summary.json").read_text())
+        assert {"case", "title", "paths", "figures"} <= set(summary)
+        assert summary["case"] == case and summary["paths"]
+        for row in summary["paths"]:
+            assert PATH_KEYS <= set(row), (case, set(row))
+            assert row["converged"] is True, (case, row["label"], row["message"])
+            assert math.isfinite(row["action"]) and {"mean", "spread"} <= set(row["energy"])
+        assert _finite_numbers(summary["paths"]), case
+        assert "| path |" in (out / case / "report.md").read_text()
+    S = json.loads((out / "fig1b" / "summary.json").read_text())["paths"][0]["action"]
+    assert S == pytest.approx(5.2521411419973, rel=1e-4)  # closed form, T = 1
 
 
 def test_cli_bad_argument_gives_one_clear_line():

@@ -13,14 +13,29 @@ _jax.config.update("jax_enable_x64", True)
 
 from . import models  # noqa: E402
 from ._charges import action, angular_momentum, energy, momentum, noether_charge  # noqa: E402
+from ._fixed_points import FixedPoint, fixed_points  # noqa: E402
 from ._sde import SDE  # noqa: E402
-from .solvers import ConvergenceError, PathResult, most_likely_path  # noqa: E402
+from .sampling import (  # noqa: E402
+    ConditionedEnsemble,
+    SampleResult,
+    conditioned_ensemble,
+    simulate,
+)
+from .solvers import (  # noqa: E402
+    ConvergenceError,
+    PathResult,
+    PathSet,
+    find_paths,
+    most_likely_path,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SDE",
     "most_likely_path",
+    "find_paths",
+    "PathSet",
     "PathResult",
     "ConvergenceError",
     "action",
@@ -28,5 +43,11 @@ __all__ = [
     "energy",
     "angular_momentum",
     "noether_charge",
+    "fixed_points",
+    "FixedPoint",
+    "simulate",
+    "SampleResult",
+    "conditioned_ensemble",
+    "ConditionedEnsemble",
     "models",
 ]

@@ -35,16 +35,16 @@ def as_state(x, name: str) -> np.ndarray:
     return arr
 
 
-def as_time_grid(ts, name: str = "ts") -> np.ndarray:
-    """A strictly increasing, finite 1-D time grid of at least 3 points."""
+def as_time_grid(ts, name: str = "ts", min_points: int = 3) -> np.ndarray:
+    """A strictly increasing, finite 1-D time grid of at least ``min_points`` points."""
     try:
         ts = np.asarray(ts, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{name} must be a 1-D array of times; got {ts!r}") from err
     if ts.ndim != 1:
         raise ValueError(f"{name} must be 1-D; got shape {ts.shape}")
-    if ts.size < 3:
-        raise ValueError(f"{name} must have at least 3 points; got {ts.size}")
+    if ts.size < min_points:
+        raise ValueError(f"{name} must have at least {min_points} points; got {ts.size}")
     bad = np.flatnonzero(~np.isfinite(ts))
     if bad.size:
         raise ValueError(f"{name} must be finite; {name}[{bad[0]}] = {ts[bad[0]]}")

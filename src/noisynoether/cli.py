@@ -1,4 +1,4 @@
-"""Command line: ``noisynoether reproduce fig1b|all [--out DIR] [--quick]``.
+"""Command line: ``noisynoether reproduce fig1a|fig1b|fig1c|fig2|all [--out DIR] [--quick]``.
 
 argparse (standard library) rather than typer: one subcommand so far, and one dependency fewer.
 Bad arguments print one line (argparse's usage error) and exit with status 2.
@@ -7,6 +7,7 @@ Bad arguments print one line (argparse's usage error) and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import time
 from pathlib import Path
@@ -48,10 +49,14 @@ def _reproduce(case_names, out: Path, quick: bool) -> int:
     status = 0
     for name in case_names:
         t = time.perf_counter()
-        with console.status(f"[bold]{name}[/]: solving..."):
-            data = CASES[name].run(quick=quick)
-            figs = FIGURES[name](data, out / name)
-            files = _report.write_case(data, out / name, figs)
+        console.print(f"[bold]{name}[/]: solving{' (quick)' if quick else ''}...")
+        run = CASES[name].run
+        if "progress" in inspect.signature(run).parameters:  # Monte Carlo / multi-start
+            data = run(quick=quick, progress=console.is_terminal)
+        else:
+            data = run(quick=quick)
+        figs = FIGURES[name](data, out / name)
+        files = _report.write_case(data, out / name, figs)
         head, rows = _report.table_rows(data)
         table = Table(title=f"{data['title']}  ({time.perf_counter() - t:.1f} s)")
         for h in head:

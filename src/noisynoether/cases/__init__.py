@@ -5,9 +5,9 @@ writes them. Each case's ``run(quick=False)`` returns ``{"name", "paths": [...],
 path entry has the keys the report needs (see ``path_summary``).
 """
 
-from . import fig1b
+from . import fig1a, fig1b, fig1c, fig2
 from ._common import path_summary
 
-CASES = {"fig1b": fig1b}
+CASES = {"fig1a": fig1a, "fig1b": fig1b, "fig1c": fig1c, "fig2": fig2}
 
-__all__ = ["CASES", "fig1b", "path_summary"]
+__all__ = ["CASES", "fig1a", "fig1b", "fig1c", "fig2", "path_summary"]

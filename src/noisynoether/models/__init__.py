@@ -6,6 +6,26 @@ the solvers' compiled code.
 
 from ._linear import linear_bridge, ornstein_uhlenbeck
 from ._multistable import multistable
+from ._ring import (
+    RING_T_MAX,
+    diffusion_time_to_tau,
+    ring_log_density,
+    ring_reverse_diffusion,
+    ring_score,
+    tau_to_diffusion_time,
+)
 from ._simple import double_well, drift_diffusion
 
-__all__ = ["drift_diffusion", "ornstein_uhlenbeck", "linear_bridge", "double_well", "multistable"]
+__all__ = [
+    "drift_diffusion",
+    "ornstein_uhlenbeck",
+    "linear_bridge",
+    "double_well",
+    "multistable",
+    "ring_reverse_diffusion",
+    "ring_score",
+    "ring_log_density",
+    "diffusion_time_to_tau",
+    "tau_to_diffusion_time",
+    "RING_T_MAX",
+]

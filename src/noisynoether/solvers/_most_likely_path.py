@@ -16,7 +16,7 @@ from .._validation import (
     check_sde,
     make_time_grid,
 )
-from . import _assemble, _lm, _minimum, _newton, _newton_cg
+from . import _assemble, _lm, _minimum, _newton, _newton_cg, _refine
 from ._result import ConvergenceError, PathResult
 
 __all__ = ["most_likely_path"]
@@ -72,6 +72,9 @@ def _compiled(sde, method: str, linear_solver: str, max_cg: int):
     def precond(ts, xa, xb, args, r):
         return _newton_cg.make_preconditioner(sde, ts, xa, xb, args)[1](r)
 
+    def drift_mid(tm, xm, args):
+        return jax.vmap(lambda t, x: sde.f(t, x, args))(tm, xm)
+
     def charges(ts, xs, args):
         return (
             lag.interval_momentum(sde, ts, xs, args),
@@ -88,6 +91,7 @@ def _compiled(sde, method: str, linear_solver: str, max_cg: int):
             hvp=hvp,
             precond=precond,
             charges=charges,
+            drift_mid=drift_mid,
         ).items()
     }
 
@@ -145,6 +149,8 @@ def most_likely_path(
     max_saddle_escapes: int = 5,
     max_cg: int = 2000,
     damping: float | None = None,
+    accuracy: float | None = None,
+    max_points: int = 2**16 + 1,
     throw: bool = False,
 ) -> PathResult:
     """The most likely path of ``sde`` from x0 at t0 to x1 at t1: the minimiser of the action.
@@ -178,6 +184,12 @@ def most_likely_path(
         damping: initial Levenberg-Marquardt damping, relative to the Hessian's diagonal;
             default 1e-5 from the straight line and 1e-8 from a given ``initial`` path (which
             is presumably close: Newton then converges in a few steps).
+        accuracy: target relative error of S* against the continuous problem. The grid (from
+            ``ts`` or ``num_points``) is then refined adaptively: equidistributed arc length in
+            (t, x, f), Richardson error estimates from a grid and its bisection, until the
+            estimate is below ``accuracy``; the result carries ``action_error`` and
+            ``refinement`` (the grids tried). ``converged`` is False if the target is not met.
+        max_points: largest grid the refinement may use.
         throw: raise ``ConvergenceError`` instead of returning ``converged=False``.
 
     Returns:
@@ -206,7 +218,61 @@ def most_likely_path(
     n = x0.shape[0]
     method, linear_solver = _choose(method, linear_solver, n)
     fns = _compiled(sde, method, linear_solver, int(max_cg))
+    options = dict(
+        args=args,
+        rtol=rtol,
+        max_steps=max_steps,
+        check_minimum=check_minimum,
+        max_saddle_escapes=max_saddle_escapes,
+        method=method,
+        damping=damping,
+    )
+    if accuracy is not None:
+        if not (isinstance(accuracy, float | int) and 0 < accuracy < 1):
+            raise ValueError(f"accuracy must be a number in (0, 1); got {accuracy!r}")
+        if not (isinstance(max_points, int) and max_points >= 2 * ts.size - 1):
+            raise ValueError(
+                f"max_points must be an integer >= 2 K - 1 = {2 * ts.size - 1}; got {max_points!r}"
+            )
 
+        def solve_on(ts_k, init):
+            init_xs = _initial_path(init, ts_k, x0, x1)
+            warm = isinstance(init, PathResult)  # a previous grid's solution: nearly converged
+            opts = dict(options, damping=1e-8 if warm else options["damping"])
+            return _solve(fns, sde, ts_k, init_xs, x0, x1, **opts)
+
+        res = _refine.refine(
+            solve_on,
+            lambda tm, xm: np.asarray(fns["drift_mid"](jnp.asarray(tm), jnp.asarray(xm), args)),
+            ts,
+            xs,
+            float(accuracy),
+            int(max_points),
+        )
+    else:
+        res = _solve(fns, sde, ts, xs, x0, x1, **options)
+    if throw and not res.converged:
+        raise ConvergenceError(res.message)
+    return res
+
+
+def _solve(
+    fns,
+    sde,
+    ts,
+    xs,
+    x0,
+    x1,
+    *,
+    args,
+    rtol,
+    max_steps,
+    check_minimum,
+    max_saddle_escapes,
+    method,
+    damping,
+):
+    """One solve on one grid, with the saddle check; returns a PathResult."""
     ts_j, xa, xb = jnp.asarray(ts), jnp.asarray(x0), jnp.asarray(x1)
     x_int = jnp.asarray(xs[1:-1])
     totals = dict(iterations=0, rejected=0, work=0)
@@ -240,7 +306,7 @@ def most_likely_path(
     gnorm = float(jnp.max(jnp.abs(st.g)))
     converged = status == _lm.CONVERGED
     message = _message(status, totals["iterations"], gnorm, max_steps, min_eig, escapes, note)
-    res = PathResult(
+    return PathResult(
         ts=ts,
         xs=xs_out,
         action=float(st.S),
@@ -257,9 +323,6 @@ def most_likely_path(
         min_eigenvalue=min_eig,
         saddle_escapes=escapes,
     )
-    if throw and not converged:
-        raise ConvergenceError(message)
-    return res
 
 
 def _smallest_eigen(sde, fns, method, ts, x_int, xa, xb, args):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .._lagrangian import total_action
 from . import _assemble, _banded, _lm
 
 
@@ -40,6 +41,15 @@ def solve(sde, ts, x_int, xa, xb, args, *, linear_solver, rtol, max_steps, lam0)
         S, g, gscale, B, C = _assemble.value_grad_hessian(sde, ts, x, xa, xb, args)
         return S, g, gscale, (B, C)
 
+    def value(x):
+        return total_action(sde, ts, _assemble.full_path(x, xa, xb), args)
+
     return _lm.minimise(
-        evaluate, make_step(linear_solver), x_int, lam0=lam0, rtol=rtol, max_steps=max_steps
+        evaluate,
+        make_step(linear_solver),
+        x_int,
+        lam0=lam0,
+        rtol=rtol,
+        max_steps=max_steps,
+        value=value,
     )

@@ -122,4 +122,6 @@ def solve(sde, ts, x_int, xa, xb, args, *, rtol, max_steps, lam0, max_cg):
         pred = -jnp.vdot(g, dx) - 0.5 * dHd
         return dx, ok, pred, it.astype(jnp.int32)
 
-    return _lm.minimise(evaluate, step, x_int, lam0=lam0, rtol=rtol, max_steps=max_steps)
+    return _lm.minimise(
+        evaluate, step, x_int, lam0=lam0, rtol=rtol, max_steps=max_steps, value=action_of
+    )

@@ -33,6 +33,10 @@ class PathResult:
         min_eigenvalue: smallest eigenvalue of the undamped Hessian at the end (None if not
             computed); positive at a strict local minimum.
         saddle_escapes: times the solver left a saddle along a negative-curvature direction.
+        action_error: with ``accuracy=``, the estimated relative error of ``action`` against the
+            continuous minimum (Richardson, from this grid and the one of half its intervals
+            refined); None otherwise.
+        refinement: with ``accuracy=``, one dict per grid tried: K, S*, estimated error.
     """
 
     ts: np.ndarray
@@ -50,6 +54,8 @@ class PathResult:
     inner_iterations: int = 0
     min_eigenvalue: float | None = None
     saddle_escapes: int = 0
+    action_error: float | None = None
+    refinement: tuple = ()
     extra: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -64,8 +70,9 @@ class PathResult:
 
     def __repr__(self) -> str:
         K, n = self.xs.shape
+        err = "" if self.action_error is None else f", action_error={self.action_error:.1e}"
         return (
-            f"PathResult(K={K}, n={n}, action={self.action:.10g}, converged={self.converged}, "
+            f"PathResult(K={K}, n={n}, action={self.action:.10g}{err}, converged={self.converged}, "
             f"iterations={self.iterations}, grad_norm={self.grad_norm:.2e}, "
             f"method={self.method!r}, message={self.message!r})"
         )

@@ -1,0 +1,140 @@
+"""accuracy= (adaptive grids with an error estimate), fixed points, and find_paths."""
+
+import numpy as np
+import pytest
+
+import noisynoether as nn
+from noisynoether.models import linear_bridge
+
+A = np.array([[-1.0, 3.0], [0.0, -2.0]])
+D = np.array([[0.3, 0.1], [0.1, 0.2]])
+B = np.array([0.5, -0.2])
+
+
+def test_accuracy_estimate_bounds_the_true_error_and_tightens():
+    sde = nn.models.ornstein_uhlenbeck(A, D, b=B)
+    exact = linear_bridge(A, D, [1.0, -1.0], [-0.5, 2.0], 2.0, [0.0], b=B)["action"]
+    true_errors = []
+    for acc in (1e-4, 1e-7):
+        res = nn.most_likely_path(
+            sde, [1.0, -1.0], [-0.5, 2.0], 0.0, 2.0, num_points=17, accuracy=acc
+        )
+        assert res.converged, res.message
+        true = abs(res.action - exact) / exact
+        assert res.action_error <= acc
+        # Richardson is asymptotically exact: the estimate is within 20 % of the truth here.
+        assert true <= 1.2 * res.action_error and res.action_error <= 1.2 * true
+        assert res.refinement[-1]["K"] == res.ts.size
+        true_errors.append(true)
+    assert true_errors[1] < 1e-2 * true_errors[0]
+
+
+def test_accuracy_that_cannot_be_reached_says_so():
+    sde = nn.models.ornstein_uhlenbeck(A, D, b=B)
+    res = nn.most_likely_path(
+        sde, [1.0, -1.0], [-0.5, 2.0], 0.0, 2.0, num_points=17, accuracy=1e-10, max_points=65
+    )
+    assert not res.converged and "not met" in res.message and "max_points" in res.message
+    assert res.action_error > 1e-10
+    with pytest.raises(ValueError, match="accuracy must be a number in \\(0, 1\\)"):
+        nn.most_likely_path(sde, [1.0, -1.0], [-0.5, 2.0], 0.0, 2.0, accuracy=2.0)
+
+
+def test_adaptive_grid_beats_a_uniform_grid_of_the_same_size_on_steep_sigmoids():
+    sde = nn.models.multistable()
+    res = nn.most_likely_path(sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=65, accuracy=1e-6)
+    assert res.converged, res.message
+    dts = np.diff(res.ts)
+    assert dts.max() / dts.min() > 5  # nodes gather on the sigmoid ramps
+    # Independent reference: Richardson extrapolation of two much finer uniform grids.
+    fine = [
+        nn.most_likely_path(sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=K).action
+        for K in (2**17 + 1, 2**18 + 1)
+    ]
+    ref = fine[1] + (fine[1] - fine[0]) / 3
+    assert abs(res.action - ref) / ref < 3 * max(res.action_error, 1e-9)
+    uniform = nn.most_likely_path(sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=res.ts.size)
+    assert abs(uniform.action - ref) > 10 * abs(res.action - ref)
+
+
+def test_fixed_points_of_the_multistable_network():
+    fps = nn.fixed_points(nn.models.multistable(), [-0.5, -0.5], [4.0, 4.0])
+    stable = sorted(tuple(np.round(fp.x, 2)) for fp in fps if fp.kind == "stable")
+    assert stable == [(0.35, 3.25), (1.25, 1.25), (2.35, 2.35), (3.25, 0.35)]
+    assert sum(fp.kind == "saddle" for fp in fps) == 4
+    sde = nn.models.multistable()
+    for fp in fps:
+        assert np.max(np.abs(np.asarray(sde.f(0.0, fp.x)))) < 1e-10
+    # 1-D double well: stable -1 and 1, one unstable point 0 (the barrier top).
+    dw = nn.fixed_points(nn.models.double_well(), [-2.0], [2.0])
+    assert [(fp.kind, round(float(fp.x[0]), 6)) for fp in dw] == [
+        ("stable", -1.0),
+        ("stable", 1.0),
+        ("unstable", 0.0),
+    ]
+
+
+def test_find_paths_returns_distinct_minima_sorted_with_the_global_first():
+    """The headwind model: mirror-image minima above and below the axis, and the axis saddle."""
+    import jax.numpy as jnp
+
+    def headwind(t, x, args):
+        return jnp.stack([-2.0 * jnp.exp(-(x[1] ** 2) / 0.08) + 0.3 * x[1], 0.0 * x[1]])
+
+    sde = nn.SDE(drift=headwind, diffusion=0.1)
+    ps = nn.find_paths(
+        sde,
+        [-1.0, 0.0],
+        [1.0, 0.0],
+        0.0,
+        2.0,
+        num_points=101,
+        num_starts=6,
+        through=[[0.0, 0.6], [0.0, -0.6]],
+    )
+    assert len(ps) >= 2
+    actions = [r.action for r in ps.paths]
+    assert actions == sorted(actions)
+    assert ps.global_minimum is ps.paths[0]
+    assert all(r.converged and r.min_eigenvalue > 0 for r in ps.paths)
+    # The drift's 0.3 x2 term breaks the mirror symmetry: the two detours differ in action.
+    sides = {np.sign(r.xs[50, 1]) for r in ps.paths}
+    assert sides == {-1.0, 1.0}
+    assert actions[1] - actions[0] > 1e-3
+    # An independent start from the lower detour reproduces the global minimum's action.
+    lower = ps.paths[0] if ps.paths[0].xs[50, 1] < 0 else ps.paths[1]
+    again = nn.most_likely_path(
+        sde, [-1.0, 0.0], [1.0, 0.0], 0.0, 2.0, num_points=101, initial=lower.xs + 0.01
+    )
+    assert again.action == pytest.approx(lower.action, rel=1e-10)
+
+
+def test_find_paths_on_fig1c_at_T40_finds_two_minima_global_first():
+    """Fig. 1c at T = 40 (K = 513, continuation in the sigmoid width): the global path through
+    the (2.35, 2.35) state, and a costlier one that waits at the saddle (1.48, 1.15) next to
+    the shallow (1.25, 1.25) basin."""
+    sde = nn.models.multistable()
+    smoother = [nn.models.multistable(n=v) for v in (0.16, 0.08, 0.04, 0.02)]
+    ps = nn.find_paths(
+        sde,
+        [3.0, 0.1],
+        [0.1, 3.0],
+        0.0,
+        40.0,
+        num_points=513,
+        num_starts=0,
+        continuation=smoother,
+        through=[[2.35, 2.35], [1.25, 1.25]],
+        max_steps=2000,
+    )
+    assert len(ps) >= 2
+    assert [r.action for r in ps.paths] == sorted(r.action for r in ps.paths)
+    assert ps.paths[1].action - ps.paths[0].action > 1.0
+
+    # The global path passes the (2.35, 2.35) state; the other one the saddle (1.48, 1.15).
+    def closest(res, p):
+        return float(np.min(np.linalg.norm(res.xs - np.asarray(p), axis=1)))
+
+    assert closest(ps.paths[0], [2.35, 2.35]) < 0.05
+    assert closest(ps.paths[1], [1.4796, 1.1467]) < 0.05
+    assert closest(ps.paths[1], [2.35, 2.35]) > 0.5
