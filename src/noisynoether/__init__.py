@@ -28,6 +28,17 @@ from .solvers import (  # noqa: E402
     find_paths,
     most_likely_path,
 )
+from .symmetry import (  # noqa: E402
+    ChargeBalance,
+    DiscreteSymmetry,
+    Symmetry,
+    SymmetryList,
+    charge_balance,
+    conserved_quantities,
+    find_discrete_symmetries,
+    find_symmetries,
+    symmetry_defect,
+)
 
 __version__ = "0.1.0"
 
@@ -44,6 +55,15 @@ __all__ = [
     "angular_momentum",
     "noether_charge",
     "fixed_points",
+    "find_symmetries",
+    "symmetry_defect",
+    "charge_balance",
+    "conserved_quantities",
+    "find_discrete_symmetries",
+    "Symmetry",
+    "SymmetryList",
+    "ChargeBalance",
+    "DiscreteSymmetry",
     "FixedPoint",
     "simulate",
     "SampleResult",

@@ -1,4 +1,5 @@
-"""Command line: ``noisynoether reproduce fig1a|fig1b|fig1c|fig2|all [--out DIR] [--quick]``.
+"""Command line: ``noisynoether reproduce fig1a|fig1b|fig1c|fig2|all [--out DIR] [--quick]``
+and ``noisynoether symmetries MODEL``.
 
 argparse (standard library) rather than typer: one subcommand so far, and one dependency fewer.
 Bad arguments print one line (argparse's usage error) and exit with status 2.
@@ -32,8 +33,13 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default="results", type=Path, help="output folder (default: results/)"
     )
     rep.add_argument(
-        "--quick", action="store_true", help="coarser grids, for a fast check (under a minute)"
+        "--quick",
+        action="store_true",
+        help="fewer Monte Carlo paths, fewer starts and looser accuracy, for a fast check",
     )
+    from . import _cli_symmetries
+
+    _cli_symmetries.add_parser(sub)
     return p
 
 
@@ -78,6 +84,10 @@ def main(argv=None) -> int:
 
         names = list(CASES) if args.case == "all" else [args.case]
         return _reproduce(names, args.out, args.quick)
+    if args.command == "symmetries":
+        from . import _cli_symmetries
+
+        return _cli_symmetries.run(args)
     return 2  # unreachable: argparse requires a command
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,7 +204,10 @@ def check_model_at(sde, times, points, args, what: str = "points") -> None:
     try:
         f0 = np.asarray(sde.f(jnp.asarray(t0), jnp.asarray(x0), args))
     except Exception as err:  # a user's function can fail in any way: say where
-        raise ValueError(f"drift failed at t = {t0:g}, x = {_short(x0)}: {err}") from err
+        raise ValueError(
+            f"drift failed at t = {t0:g}, x = {_short(x0)} (the first of the {what}, shape "
+            f"{points.shape}; {what} must be (m, n) with n the model's state dimension): {err}"
+        ) from err
     if f0.shape != (n,):
         raise ValueError(
             f"{what} have n = {n} components (shape {points.shape}) but the drift returns shape "
@@ -368,8 +372,12 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}" if abs(v) > 1e-12 else "0"
 
 
-def describe(A: np.ndarray, b: np.ndarray) -> str:
-    """A readable name of the affine generator ``xi(x) = A x + b``."""
+def describe(A: np.ndarray, b: np.ndarray, D: np.ndarray | None = None) -> str:
+    """A readable name of the affine generator ``xi(x) = A x + b``.
+
+    With a constant diffusion matrix D, a generator with ``A D`` antisymmetric in one plane
+    (and b = 0) is a rotation in the metric of D (``A D + D A^T = 0``): a "D-rotation".
+    """
     n = A.shape[0]
     scale = max(np.max(np.abs(A)), np.max(np.abs(b)), 1e-300)
     An, bn = A / scale, b / scale
@@ -404,14 +412,28 @@ def describe(A: np.ndarray, b: np.ndarray) -> str:
             return "rotation about the axis (" + ", ".join(_fmt(v) for v in w) + ")"
         if b_zero:
             return f"rotation in {len(planes)} planes (antisymmetric A)"
+    if D is not None and b_zero:
+        W = A @ D
+        W = W / np.max(np.abs(W))
+        if np.all(np.abs(W + W.T) < tol):
+            planes = [(i, j) for i in range(n) for j in range(i + 1, n) if abs(W[j, i]) >= tol]
+            if len(planes) == 1:
+                i, j = planes[0]
+                return f"D-rotation in the (x{i + 1}, x{j + 1}) plane (A D antisymmetric)"
+            return "D-rotation (A D antisymmetric)"
     if b_zero and np.all(np.abs(An - An[0, 0] * np.eye(n)) < tol):
         return "dilation x -> (1 + eps) x"
     rows = "; ".join(", ".join(_fmt(v) for v in row) for row in A)
     return f"affine generator A = [{rows}], b = (" + ", ".join(_fmt(v) for v in b) + ")"
 
 
+def _natural(name: str) -> list:
+    """Sort key that orders x2 before x10."""
+    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", name)]
+
+
 def _category(name: str) -> int:
-    for i, head in enumerate(("translation", "rotation", "dilation")):
+    for i, head in enumerate(("translation", "rotation", "D-rotation", "dilation")):
         if name.startswith(head):
             return i
     return 3
@@ -470,9 +492,11 @@ def find_symmetries(sde, points, *, times=None, tol: float = 1e-8, args=None) ->
 
     Returns:
         A ``SymmetryList``: the affine symmetries (translations first, then rotations, then
-        others), then the time translation if the model is autonomous. Each ``Symmetry`` has
-        ``.kind``, ``.A``, ``.b``, ``.name``, ``.residual`` and ``.charge(ts, xs)``. The list
-        has ``.autonomous``, ``.singular_values`` and ``.message``.
+        rotations in the metric of an anisotropic constant D, "D-rotations" with ``A D``
+        antisymmetric, then others), then the time translation if the model is autonomous.
+        Each ``Symmetry`` has ``.kind``, ``.A``, ``.b``, ``.name``, ``.residual`` and
+        ``.charge(ts, xs)``. The list has ``.autonomous``, ``.singular_values`` and
+        ``.message``.
 
     Example:
         >>> ou = nn.models.ornstein_uhlenbeck(-np.eye(3), 1.0)
@@ -496,12 +520,15 @@ def find_symmetries(sde, points, *, times=None, tol: float = 1e-8, args=None) ->
     rel, V, s_max, null = null_space(R, tol)
     U = tidy_basis(V[:, null].copy(), n)
 
+    D_const = (
+        np.asarray(sde.D_matrix(0.0, jnp.zeros(n), None, n)) if sde.is_constant_diffusion else None
+    )
     found = []
     for j in range(U.shape[1]):
         A, b = from_coordinates(U[:, j], n)
         resid = float(np.linalg.norm(R @ U[:, j]) / s_max)
-        found.append(Symmetry("affine", A, b, describe(A, b), resid, sde, args))
-    found.sort(key=lambda s: _category(s.name))
+        found.append(Symmetry("affine", A, b, describe(A, b, D_const), resid, sde, args))
+    found.sort(key=lambda s: (_category(s.name), _natural(s.name)))
 
     if times.size >= 2:
         t_res = _time_residual(sde, times, points, args)
