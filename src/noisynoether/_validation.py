@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import jax
@@ -102,6 +103,12 @@ def as_path(xs, ts: np.ndarray, name: str = "xs") -> np.ndarray:
     return xs
 
 
+@functools.lru_cache(maxsize=256)
+def _drift_on_points(sde):
+    """The drift vmapped over (t, x) pairs, compiled once per model (validation is cheap then)."""
+    return jax.jit(jax.vmap(lambda t, x, args: sde.f(t, x, args), in_axes=(0, 0, None)))
+
+
 def check_model_on_path(sde: SDE, ts: np.ndarray, xs: np.ndarray, args, *, what="the path"):
     """Evaluate f and D at the interval midpoints of a path and reject what is malformed.
 
@@ -120,7 +127,7 @@ def check_model_on_path(sde: SDE, ts: np.ndarray, xs: np.ndarray, args, *, what=
             f"drift must return an array of the state's shape ({n},) (from x0 and x1); "
             f"got shape {f0.shape} at t = {tm[0]:g}, x = {_short(xm[0])}"
         )
-    fs = np.asarray(jax.vmap(lambda t, x: sde.f(t, x, args))(tm, xm))
+    fs = np.asarray(_drift_on_points(sde)(tm, xm, args))
     bad = np.argwhere(~np.isfinite(fs))
     if bad.size:
         k = bad[0][0]
