@@ -73,6 +73,7 @@ def main():
         "cpu": cpu,
         f"{backend}/auto": solve_all("auto"),
         f"{backend}/lapack": solve_all("lapack"),
+        f"{backend}/cyclic": solve_all("cyclic"),
     }
     print(f"backend {backend}: {jax.devices()[0].device_kind}")
     print(

@@ -136,11 +136,12 @@ def test_newton_cg_is_picked_for_large_n_and_agrees_with_block_newton_and_the_cl
     assert cg.action == pytest.approx(exact, rel=1e-3)
 
 
-def test_scan_linear_solver_gives_the_same_path_as_lapack():
+@pytest.mark.parametrize("solver", ["scan", "cyclic"])
+def test_pure_jax_linear_solvers_give_the_same_path_as_lapack(solver):
     sde = nn.models.multistable()
     a = nn.most_likely_path(sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=200)
     b = nn.most_likely_path(
-        sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=200, linear_solver="scan"
+        sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=200, linear_solver=solver
     )
     assert a.converged and b.converged and a.iterations <= 30
     np.testing.assert_allclose(a.xs, b.xs, atol=1e-10)

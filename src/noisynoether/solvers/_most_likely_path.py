@@ -96,17 +96,22 @@ def _compiled(sde, method: str, linear_solver: str, max_cg: int):
     }
 
 
-def _choose(method, linear_solver, n):
+def _choose(method, linear_solver, n, K):
     if method not in ("auto", "newton", "newton-cg"):
         raise ValueError(f"method must be 'auto', 'newton' or 'newton-cg'; got {method!r}")
-    if linear_solver not in ("auto", "lapack", "scan"):
-        raise ValueError(f"linear_solver must be 'auto', 'lapack' or 'scan'; got {linear_solver!r}")
+    if linear_solver not in ("auto", "lapack", "scan", "cyclic"):
+        raise ValueError(
+            f"linear_solver must be 'auto', 'lapack', 'scan' or 'cyclic'; got {linear_solver!r}"
+        )
     if method == "auto":
         method = "newton-cg" if n > CG_THRESHOLD else "newton"
     if linear_solver == "auto":
-        # LAPACK through a host callback on every backend: on an H200 the scan was 100x slower
-        # (sequential steps of tiny kernels), while the callback's transfers cost little.
-        linear_solver = "lapack"
+        # Measured on an H200 (benchmarks/device_check.py): the host-callback LAPACK solve is
+        # fastest up to a few thousand points, block cyclic reduction beyond (K = 10 000:
+        # 0.11 s vs 0.31 s); the sequential scan is far slower (14 s). On a CPU the callback
+        # always wins (cyclic reduction is 2x slower there).
+        gpu_like = jax.default_backend() != "cpu"
+        linear_solver = "cyclic" if gpu_like and K > 4000 else "lapack"
     return method, linear_solver
 
 
@@ -173,8 +178,9 @@ def most_likely_path(
         args: PyTree passed to drift and diffusion.
         method: ``"auto"``, ``"newton"`` (block Cholesky) or ``"newton-cg"`` (matrix-free).
         linear_solver: for ``"newton"``: ``"lapack"`` (banded LAPACK on the host through a
-            callback; what ``"auto"`` picks on every backend) or ``"scan"`` (a block Cholesky
-            in ``lax.scan``, pure JAX: no host round trip, but slow on a GPU).
+            callback; what ``"auto"`` picks on a CPU, and on a GPU up to 4000 points),
+            ``"cyclic"`` (block cyclic reduction, pure JAX, log2(K) vectorised levels; ``"auto"``
+            on a GPU beyond 4000 points) or ``"scan"`` (a block Cholesky in ``lax.scan``).
         rtol: stop when ``max |dS/dx| <= rtol * max(g_scale, 1)``, g_scale the largest
             single-interval partial derivative (the gradient's rounding level is ~1e-16 g_scale).
         max_steps: most damped Newton steps per run.
@@ -216,7 +222,7 @@ def most_likely_path(
     xs = _initial_path(initial, ts, x0, x1)
     check_model_on_path(sde, ts, xs, args, what="the initial path")
     n = x0.shape[0]
-    method, linear_solver = _choose(method, linear_solver, n)
+    method, linear_solver = _choose(method, linear_solver, n, ts.size)
     fns = _compiled(sde, method, linear_solver, int(max_cg))
     options = dict(
         args=args,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._lagrangian import total_action
-from . import _assemble, _banded, _lm
+from . import _assemble, _banded, _cyclic, _lm
 
 
 def _damping_diagonal(B):
@@ -18,7 +18,11 @@ def _damping_diagonal(B):
 
 
 def make_step(linear_solver: str):
-    solve = {"lapack": _banded.lapack_solve, "scan": _banded.scan_solve}[linear_solver]
+    solve = {
+        "lapack": _banded.lapack_solve,
+        "scan": _banded.scan_solve,
+        "cyclic": _cyclic.cyclic_solve,
+    }[linear_solver]
 
     def step(x, g, aux, lam):
         B, C = aux
