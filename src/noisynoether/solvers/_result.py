@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -56,7 +56,6 @@ class PathResult:
     saddle_escapes: int = 0
     action_error: float | None = None
     refinement: tuple = ()
-    extra: dict = field(default_factory=dict, repr=False)
 
     @property
     def energy_spread(self) -> float:
