@@ -137,3 +137,27 @@ def test_charge_functions_validate_their_input():
         nn.energy(sde, [0.0, 0.5, 1.0], np.zeros((4, 2)))
     with pytest.raises(ValueError, match="A must have shape \\(2, 2\\)"):
         nn.noether_charge(sde, [0.0, 0.5, 1.0], np.zeros((3, 2)), np.eye(3))
+
+
+def test_public_api_names_are_the_documented_objects():
+    """Every name in __all__ exists, and no subpackage shadows a public function (nn.energy)."""
+    import types
+
+    for name in nn.__all__:
+        assert hasattr(nn, name), name
+    for name in (
+        "action",
+        "momentum",
+        "energy",
+        "angular_momentum",
+        "noether_charge",
+        "most_likely_path",
+        "find_paths",
+        "simulate",
+        "find_symmetries",
+        "path_with_energy",
+        "shoot",
+        "quasipotential",
+        "escape_rate",
+    ):
+        assert callable(getattr(nn, name)) and not isinstance(getattr(nn, name), types.ModuleType)

@@ -28,6 +28,8 @@ from .solvers import (  # noqa: E402
     find_paths,
     most_likely_path,
 )
+from .solvers._geometric import EnergyPathResult, path_with_energy  # noqa: E402
+from .solvers._shooting import ShootResult, initial_momentum, shoot, shoot_to  # noqa: E402
 from .symmetry import (  # noqa: E402
     ChargeBalance,
     DiscreteSymmetry,
@@ -38,6 +40,17 @@ from .symmetry import (  # noqa: E402
     find_discrete_symmetries,
     find_symmetries,
     symmetry_defect,
+)
+from .transitions import (  # noqa: E402
+    ActionDurationCurve,
+    Barrier,
+    EnergyDurationCurve,
+    EscapeRate,
+    action_vs_duration,
+    barrier,
+    duration_vs_energy,
+    escape_rate,
+    quasipotential,
 )
 
 __version__ = "0.1.0"
@@ -55,6 +68,21 @@ __all__ = [
     "angular_momentum",
     "noether_charge",
     "fixed_points",
+    "path_with_energy",
+    "EnergyPathResult",
+    "action_vs_duration",
+    "duration_vs_energy",
+    "ActionDurationCurve",
+    "EnergyDurationCurve",
+    "quasipotential",
+    "barrier",
+    "Barrier",
+    "escape_rate",
+    "EscapeRate",
+    "shoot",
+    "shoot_to",
+    "initial_momentum",
+    "ShootResult",
     "find_symmetries",
     "symmetry_defect",
     "charge_balance",

@@ -1,5 +1,5 @@
 """Command line: ``noisynoether reproduce fig1a|fig1b|fig1c|fig2|all [--out DIR] [--quick]``
-and ``noisynoether symmetries MODEL``.
+``noisynoether symmetries MODEL`` and ``noisynoether energy MODEL``.
 
 argparse (standard library) rather than typer: one subcommand so far, and one dependency fewer.
 Bad arguments print one line (argparse's usage error) and exit with status 2.
@@ -37,9 +37,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fewer Monte Carlo paths, fewer starts and looser accuracy, for a fast check",
     )
-    from . import _cli_symmetries
+    from . import _cli_energy, _cli_symmetries
 
     _cli_symmetries.add_parser(sub)
+    _cli_energy.add_parser(sub)
     return p
 
 
@@ -88,6 +89,10 @@ def main(argv=None) -> int:
         from . import _cli_symmetries
 
         return _cli_symmetries.run(args)
+    if args.command == "energy":
+        from . import _cli_energy
+
+        return _cli_energy.run(args)
     return 2  # unreachable: argparse requires a command
 
 

@@ -1,0 +1,275 @@
+"""The action-duration and duration-energy curves, S*(T) and T(E), with dS*/dT = -E checked.
+
+For an autonomous model the minimal action between two states in time T, S*(T), and the
+energy E of Eq. 10 along the minimiser are related by the Hamilton-Jacobi identity
+``dS*/dT = -E``; through the Legendre transform ``S*(T) = W(E) - E T`` with the geometric
+action W, ``dW/dE = T(E)``, which in 1-D is Eq. 13. The paper's Sec. 4.1: high E means a fast,
+direct path, E -> 0 a slow one through attractors and saddles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import as_state, check_sde
+from ..solvers._geometric import path_with_energy
+from ..solvers._most_likely_path import most_likely_path
+
+__all__ = ["ActionDurationCurve", "EnergyDurationCurve", "action_vs_duration", "duration_vs_energy"]
+
+
+@dataclass(frozen=True)
+class ActionDurationCurve:
+    """S*(T) and E(T) from fixed-time minimisers, with the identity dS*/dT = -E checked.
+
+    Attributes:
+        durations: (m,) T values.
+        actions: (m,) S*(T), the minimal action of Eq. 8.
+        energies: (m,) E: the mean of Eq. 10 along each minimiser.
+        energy_spreads: (m,) max - min of E along each minimiser (O(dt^2) for nonlinear f).
+        dS_dT: (m,) dS*/dT by a central difference with step ``rel_step * T`` (two more
+            warm-started solves per T).
+        identity_residual: (m,) dS_dT + E; about 0 (O(step^2) and O(dt^2)).
+        converged: (m,) each solve's flag (all three solves).
+        paths: the ``PathResult`` at each T.
+    """
+
+    durations: np.ndarray
+    actions: np.ndarray
+    energies: np.ndarray
+    energy_spreads: np.ndarray
+    dS_dT: np.ndarray
+    identity_residual: np.ndarray
+    converged: np.ndarray
+    paths: tuple = field(repr=False, default=())
+
+    @property
+    def identity_error(self) -> float:
+        """max |dS*/dT + E| / max(max |E|, 1e-300): the relative violation of dS*/dT = -E."""
+        return float(
+            np.max(np.abs(self.identity_residual)) / max(np.max(np.abs(self.energies)), 1e-300)
+        )
+
+    def plot(self, axes=None):
+        """S*(T) and E(T) side by side (matplotlib); returns the figure."""
+        import matplotlib.pyplot as plt
+
+        if axes is None:
+            fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
+        else:
+            fig = axes[0].figure
+        axes[0].plot(self.durations, self.actions, "o-")
+        axes[0].set(xlabel="duration T", ylabel="S*(T)", xscale="log")
+        axes[1].plot(self.durations, self.energies, "o-", label="E (Eq. 10)")
+        axes[1].plot(self.durations, -self.dS_dT, "x", label="-dS*/dT")
+        axes[1].set(xlabel="duration T", ylabel="E", xscale="log", yscale="symlog")
+        axes[1].legend()
+        return fig
+
+
+@dataclass(frozen=True)
+class EnergyDurationCurve:
+    """T(E), W(E) and S = W - E T from fixed-energy paths, with dW/dE = T checked.
+
+    Attributes:
+        energies: (m,) E values (as given).
+        durations: (m,) T(E) (inf at E = 0).
+        actions: (m,) S = W - E T, the action of Eq. 8 along the path.
+        geometric_actions: (m,) W(E).
+        dW_dE: (m,) central difference of W with step ``rel_step * E`` (nan at E = 0).
+        identity_residual: (m,) dW_dE - T (nan at E = 0); equivalently dS*/dT = -E.
+        converged: (m,) each solve's flag.
+        paths: the ``EnergyPathResult`` at each E.
+    """
+
+    energies: np.ndarray
+    durations: np.ndarray
+    actions: np.ndarray
+    geometric_actions: np.ndarray
+    dW_dE: np.ndarray
+    identity_residual: np.ndarray
+    converged: np.ndarray
+    paths: tuple = field(repr=False, default=())
+
+    @property
+    def identity_error(self) -> float:
+        """max |dW/dE - T| / T over the finite durations."""
+        ok = np.isfinite(self.identity_residual)
+        if not np.any(ok):
+            return float("nan")
+        return float(np.max(np.abs(self.identity_residual[ok]) / self.durations[ok]))
+
+    def plot(self, axes=None):
+        """T(E) and S*(T) (matplotlib); returns the figure."""
+        import matplotlib.pyplot as plt
+
+        if axes is None:
+            fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
+        else:
+            fig = axes[0].figure
+        fin = np.isfinite(self.durations)
+        axes[0].plot(self.energies[fin], self.durations[fin], "o-")
+        axes[0].set(xlabel="energy E", ylabel="duration T(E)", xscale="symlog", yscale="log")
+        axes[1].plot(self.durations[fin], self.actions[fin], "o-", label="S = W - E T")
+        for e, s in zip(self.energies[~fin], self.actions[~fin], strict=True):
+            axes[1].axhline(s, ls="--", color="k", label=f"S at E = {e:g} (T = inf)")
+        axes[1].set(xlabel="duration T", ylabel="S*", xscale="log")
+        axes[1].legend()
+        return fig
+
+
+def _positive_sorted(values, name):
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    if v.size < 1 or not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be a non-empty array of finite numbers; got {values!r}")
+    return v
+
+
+def action_vs_duration(
+    sde,
+    x0,
+    x1,
+    durations,
+    *,
+    num_points: int = 1001,
+    args=None,
+    rel_step: float = 1e-3,
+    **solver_options,
+) -> ActionDurationCurve:
+    """S*(T) and E(T) for each duration T, with the identity dS*/dT = -E checked numerically.
+
+    Each T is solved by ``most_likely_path`` on ``num_points`` uniform points (warm-started from
+    the previous T's path in normalised time, durations taken in increasing order), and
+    dS*/dT by a central difference over ``T (1 +- rel_step)``.
+
+    Args:
+        durations: T values > 0 (any order; the result keeps the given order).
+        num_points: K per solve.
+        rel_step: relative step of the derivative check.
+        solver_options: passed on to ``most_likely_path`` (e.g. ``rtol``, ``max_steps``).
+    """
+    check_sde(sde)
+    x0, x1 = as_state(x0, "x0"), as_state(x1, "x1")
+    Ts = _positive_sorted(durations, "durations")
+    if np.any(Ts <= 0):
+        raise ValueError(f"durations must be > 0; got {Ts}")
+    order = np.argsort(Ts)
+    out = [None] * Ts.size
+    prev = None
+
+    def solve(T, init):
+        return most_likely_path(
+            sde,
+            x0,
+            x1,
+            0.0,
+            float(T),
+            num_points=num_points,
+            args=args,
+            initial=None if init is None else init.xs,
+            damping=1e-5,
+            **solver_options,
+        )
+
+    for i in order:
+        T = Ts[i]
+        res = solve(T, prev)
+        lo, hi = solve(T * (1 - rel_step), res), solve(T * (1 + rel_step), res)
+        dS = (hi.action - lo.action) / (2 * rel_step * T)
+        out[i] = (res, dS, res.converged and lo.converged and hi.converged)
+        prev = res
+    paths = tuple(o[0] for o in out)
+    E = np.array([float(np.mean(p.energy)) for p in paths])
+    dS = np.array([o[1] for o in out])
+    return ActionDurationCurve(
+        durations=Ts,
+        actions=np.array([p.action for p in paths]),
+        energies=E,
+        energy_spreads=np.array([p.energy_spread for p in paths]),
+        dS_dT=dS,
+        identity_residual=dS + E,
+        converged=np.array([o[2] for o in out]),
+        paths=paths,
+    )
+
+
+def duration_vs_energy(
+    sde,
+    x0,
+    x1,
+    energies,
+    *,
+    num_points: int = 401,
+    args=None,
+    rel_step: float = 1e-3,
+    **solver_options,
+) -> EnergyDurationCurve:
+    """T(E), W(E) and S = W - E T for each energy E, by ``path_with_energy``.
+
+    Energies are solved from the largest down (each warm-started from the previous path:
+    large E gives direct paths, small E ones through attractors and saddles); the identity
+    dW/dE = T (equivalently dS*/dT = -E; Eq. 13 in 1-D) is checked by a central difference
+    over ``E (1 +- rel_step)`` (skipped at E = 0, where T = inf).
+
+    Args:
+        energies: E values (any order; the result keeps the given order).
+        num_points: nodes per path.
+        rel_step: relative step of the derivative check.
+        solver_options: passed on to ``path_with_energy`` (e.g. ``initial``, ``rtol``).
+    """
+    check_sde(sde)
+    x0, x1 = as_state(x0, "x0"), as_state(x1, "x1")
+    Es = _positive_sorted(energies, "energies")
+    order = np.argsort(-Es)
+    init = solver_options.pop("initial", None)
+    out = [None] * Es.size
+    for i in order:
+        E = Es[i]
+        res = path_with_energy(
+            sde, x0, x1, E, num_points=num_points, args=args, initial=init, **solver_options
+        )
+        ok = res.converged
+        if E != 0.0:
+            lo = path_with_energy(
+                sde,
+                x0,
+                x1,
+                E * (1 - rel_step),
+                num_points=num_points,
+                args=args,
+                initial=res,
+                **solver_options,
+            )
+            hi = path_with_energy(
+                sde,
+                x0,
+                x1,
+                E * (1 + rel_step),
+                num_points=num_points,
+                args=args,
+                initial=res,
+                **solver_options,
+            )
+            dW = (hi.geometric_action - lo.geometric_action) / (2 * rel_step * E)
+            ok = ok and lo.converged and hi.converged
+        else:
+            dW = np.nan
+        out[i] = (res, dW, ok)
+        init = res
+    paths = tuple(o[0] for o in out)
+    T = np.array([p.duration for p in paths])
+    dW = np.array([o[1] for o in out])
+    with np.errstate(invalid="ignore"):
+        resid = np.where(np.isfinite(T), dW - T, np.nan)
+    return EnergyDurationCurve(
+        energies=Es,
+        durations=T,
+        actions=np.array([p.action for p in paths]),
+        geometric_actions=np.array([p.geometric_action for p in paths]),
+        dW_dE=dW,
+        identity_residual=resid,
+        converged=np.array([o[2] for o in out]),
+        paths=paths,
+    )
