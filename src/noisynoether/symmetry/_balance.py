@@ -40,8 +40,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _lagrangian as lag
-from .._validation import as_path, as_time_grid, check_model_on_path
-from ._continuous import as_generator, check_model
+from .._validation import as_path, as_time_grid, check_model_on_path, check_sde
+from ._continuous import as_generator
 
 __all__ = ["ChargeBalance", "charge_balance"]
 
@@ -175,7 +175,7 @@ def charge_balance(sde, ts, xs, generator, *, args=None) -> ChargeBalance:
         A ``ChargeBalance`` with ``.charge``, ``.source``, ``.residual`` (the largest
         ``|charge_k - charge_0 - source_k|``), ``.leakage``, ``.midpoint_charge``, ``.times``.
     """
-    check_model(sde)
+    check_sde(sde)
     ts = as_time_grid(ts)
     xs = as_path(xs, ts)
     n = xs.shape[1]

@@ -37,8 +37,7 @@ import numpy as np
 import scipy.linalg
 
 from .._charges import energy, noether_charge
-from .._sde import SDE
-from .._validation import _check_diffusion_on, _short
+from .._validation import _check_diffusion_on, _short, check_sde
 
 __all__ = ["Symmetry", "SymmetryList", "find_symmetries", "DEFAULT_TIMES"]
 
@@ -149,11 +148,6 @@ def check_tol(tol, name: str = "tol") -> float:
     if not 0.0 < float(tol) < 1.0:
         raise ValueError(f"{name} must be in (0, 1) (relative to the largest term); got {tol!r}")
     return float(tol)
-
-
-def check_model(sde) -> None:
-    if not isinstance(sde, SDE):
-        raise TypeError(f"sde must be a noisynoether.SDE; got {type(sde).__name__}")
 
 
 def as_points(points, name: str = "points") -> np.ndarray:
@@ -505,7 +499,7 @@ def find_symmetries(sde, points, *, times=None, tol: float = 1e-8, args=None) ->
         ['rotation in the (x1, x2) plane', 'rotation in the (x1, x3) plane',
          'rotation in the (x2, x3) plane', 'time translation (energy, Eq. 10)']
     """
-    check_model(sde)
+    check_sde(sde)
     points = as_points(points)
     times = as_times(times)
     tol = check_tol(tol)

@@ -14,13 +14,12 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_path, as_time_grid, check_model_on_path
+from .._validation import as_path, as_time_grid, check_model_on_path, check_sde
 from ._balance import discrete_charges, endpoint_momenta
 from ._continuous import (
     Symmetry,
     SymmetryList,
     as_generator,
-    check_model,
     check_tol,
     describe,
     from_coordinates,
@@ -124,7 +123,7 @@ def conserved_quantities(sde, paths, *, candidates=None, tol: float = 1e-6, args
         relative singular value), with ``.singular_values`` and ``.message``; empty when no
         combination is conserved.
     """
-    check_model(sde)
+    check_sde(sde)
     tol = check_tol(tol)
     plist, n = _as_paths(paths)
     As, bs = _candidates(candidates, n)

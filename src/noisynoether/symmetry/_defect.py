@@ -8,12 +8,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._validation import check_sde
 from ._continuous import (
     _time_residual,
     as_generator,
     as_points,
     as_times,
-    check_model,
     check_model_at,
     grid,
 )
@@ -85,7 +85,7 @@ def symmetry_defect(sde, generator, points, *, times=None, args=None) -> float:
     Returns:
         The defect as a float.
     """
-    check_model(sde)
+    check_sde(sde)
     points = as_points(points)
     times = as_times(times)
     n = points.shape[1]

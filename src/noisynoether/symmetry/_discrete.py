@@ -27,7 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._continuous import as_points, as_times, check_model, check_model_at, check_tol, grid
+from .._validation import check_sde
+from ._continuous import as_points, as_times, check_model_at, check_tol, grid
 
 __all__ = ["DiscreteSymmetry", "find_discrete_symmetries"]
 
@@ -159,7 +160,7 @@ def find_discrete_symmetries(sde, points, *, times=None, tol: float = 1e-8, args
         A list of ``DiscreteSymmetry`` (``.matrix``, ``.name``, ``.residual``), fewest moved
         coordinates first; empty when there is none.
     """
-    check_model(sde)
+    check_sde(sde)
     points = as_points(points)
     times = as_times(times)
     tol = check_tol(tol)
