@@ -6,7 +6,7 @@ OUT    ?= results
 
 .PHONY: reproduce test venv dev bench lint clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py src/noisynoether/solvers/_blocktri.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
@@ -32,8 +32,8 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_solvers.py --out $(OUT)/benchmarks
 
 lint: $(VENV)/.dev-installed
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks setup.py
+	$(VENV)/bin/ruff format --check src tests benchmarks setup.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

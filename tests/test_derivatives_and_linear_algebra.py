@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import noisynoether as nn
-from noisynoether.solvers import _assemble, _banded, _cyclic
+from noisynoether.solvers import _assemble, _banded, _cyclic, _minimum, _native
 
 
 def _random_model(seed=0, n=3):
@@ -68,7 +68,12 @@ def test_banded_solvers_match_a_dense_solve(M, n):
     rhs = rng.normal(size=(M, n))
     H = _banded.to_dense(B, C)
     expected = np.linalg.solve(H, rhs.ravel()).reshape(M, n)
-    solvers = (_banded.lapack_solve, _banded.scan_solve, _cyclic.cyclic_solve)
+    solvers = (
+        _native.native_solve,
+        _banded.lapack_solve,
+        _banded.scan_solve,
+        _cyclic.cyclic_solve,
+    )
     for solve in solvers:
         x, ok = jax.jit(solve)(jnp.asarray(B), jnp.asarray(C), jnp.asarray(rhs))
         assert bool(ok)
@@ -78,6 +83,53 @@ def test_banded_solvers_match_a_dense_solve(M, n):
     for solve in solvers:
         _, ok = solve(jnp.asarray(shifted), jnp.asarray(C), jnp.asarray(rhs))
         assert not bool(ok)
+
+
+def test_native_kernel_is_built_and_used_on_cpu():
+    """The install builds the C kernel (a C compiler is part of the supported set-up); if this
+    fails the package still works, through the slower LAPACK callback, but say so loudly."""
+    assert _native.native_available()
+    if jax.default_backend() == "cpu":
+        assert nn.solvers._newton.auto_linear_solver(1000) == "native"
+
+
+def test_native_kernel_batches_and_rejects_non_finite_input():
+    rng = np.random.default_rng(3)
+    M, n, nb = 30, 3, 4
+    A = rng.normal(size=(nb, M, n, n))
+    B = A @ np.swapaxes(A, -1, -2) + 4 * n * np.eye(n)
+    C = rng.normal(size=(nb, M - 1, n, n))
+    rhs = rng.normal(size=(nb, M, n))
+    x, ok = jax.jit(jax.vmap(_native.native_solve))(B, C, rhs)
+    assert np.all(np.asarray(ok))
+    for b in range(nb):
+        expected = np.linalg.solve(_banded.to_dense(B[b], C[b]), rhs[b].ravel()).reshape(M, n)
+        np.testing.assert_allclose(np.asarray(x[b]), expected, rtol=1e-10, atol=1e-12)
+    for bad in (B[0].copy(), C[0].copy()):
+        bad[M // 2 - 1, 0, 0] = np.nan
+        args = (bad, C[0], rhs[0]) if bad.shape[0] == M else (B[0], bad, rhs[0])
+        x, ok = _native.native_solve(*args)
+        assert not bool(ok) and np.all(np.asarray(x) == 0)
+    with pytest.raises(ValueError, match="block shapes disagree"):
+        _native.native_solve(B[0], C[0][:-1], rhs[0])
+
+
+@pytest.mark.parametrize("M, n, spread", [(200, 2, 1.0), (60, 3, 0.1), (1, 1, 1.0)])
+def test_lanczos_smallest_eigenvalue_matches_dense(M, n, spread):
+    rng = np.random.default_rng(M + n)
+    A = rng.normal(size=(M, n, n))
+    B = spread * (A @ np.swapaxes(A, 1, 2)) + 4 * n * np.eye(n)
+    C = spread * rng.normal(size=(max(M - 1, 0), n, n))
+    w = np.linalg.eigvalsh(_banded.to_dense(B, C))
+    fn = jax.jit(
+        lambda B, C: _minimum.smallest_eigenvalue_pd(B, C, _native.native_solve, max_iter=60)
+    )
+    lam, pd, settled = fn(B, C)
+    assert bool(pd) and bool(settled)
+    assert float(lam) == pytest.approx(w[0], rel=1e-10)
+    # Shifted past the smallest eigenvalue: the Cholesky says "not positive definite".
+    _, pd, _ = fn(B - (w[0] + 1e-3) * np.eye(n), C)
+    assert not bool(pd)
 
 
 def test_smallest_eigenpair_matches_dense_eigh():

@@ -109,10 +109,15 @@ def test_find_paths_returns_distinct_minima_sorted_with_the_global_first():
     assert again.action == pytest.approx(lower.action, rel=1e-10)
 
 
-def test_find_paths_on_fig1c_at_T40_finds_two_minima_global_first():
+def test_find_paths_on_fig1c_at_T40_global_first_and_no_silent_degenerate_path():
     """Fig. 1c at T = 40 (K = 513, continuation in the sigmoid width): the global path through
-    the (2.35, 2.35) state, and a costlier one that waits at the saddle (1.48, 1.15) next to
-    the shallow (1.25, 1.25) basin."""
+    the (2.35, 2.35) state from two different starts. The start through (1.25, 1.25) heads for
+    a costlier critical path that waits at the saddle (1.48, 1.15); that path is degenerate
+    (its two smallest Hessian eigenvalues are ~1e-10 against a scale of ~1e2: how long to wait
+    is a flat direction), so whether damped Newton settles there within max_steps depends on
+    rounding (it did with the LAPACK solve, not with the compiled kernel). What must hold either
+    way: if it is reported converged, it is that saddle-waiting path and costlier by > 1;
+    otherwise the attempt says converged=False."""
     sde = nn.models.multistable()
     smoother = [nn.models.multistable(n=v) for v in (0.16, 0.08, 0.04, 0.02)]
     ps = nn.find_paths(
@@ -127,14 +132,26 @@ def test_find_paths_on_fig1c_at_T40_finds_two_minima_global_first():
         through=[[2.35, 2.35], [1.25, 1.25]],
         max_steps=2000,
     )
-    assert len(ps) >= 2
     assert [r.action for r in ps.paths] == sorted(r.action for r in ps.paths)
-    assert ps.paths[1].action - ps.paths[0].action > 1.0
 
-    # The global path passes the (2.35, 2.35) state; the other one the saddle (1.48, 1.15).
     def closest(res, p):
         return float(np.min(np.linalg.norm(res.xs - np.asarray(p), axis=1)))
 
+    # The global path passes the (2.35, 2.35) state, reached from the straight start and from
+    # the start through it (deduplicated into one path).
+    by_label = {a["label"]: a for a in ps.attempts}
+    assert by_label["straight"]["converged"] and by_label["via (2.35, 2.35)"]["converged"]
+    assert by_label["straight"]["action"] == pytest.approx(ps.paths[0].action, rel=1e-9)
+    assert by_label["via (2.35, 2.35)"]["action"] == pytest.approx(ps.paths[0].action, rel=1e-9)
     assert closest(ps.paths[0], [2.35, 2.35]) < 0.05
-    assert closest(ps.paths[1], [1.4796, 1.1467]) < 0.05
-    assert closest(ps.paths[1], [2.35, 2.35]) > 0.5
+    assert ps.paths[0].min_eigenvalue > 1e-3
+    other = by_label["via (1.25, 1.25)"]
+    if other["converged"]:
+        assert len(ps) == 2
+        assert ps.paths[1].action - ps.paths[0].action > 1.0
+        assert closest(ps.paths[1], [1.4796, 1.1467]) < 0.05
+        assert closest(ps.paths[1], [2.35, 2.35]) > 0.5
+    else:
+        assert len(ps) == 1
+        assert "did not converge" in other["message"]
+        assert other["action"] > ps.paths[0].action + 1.0

@@ -111,6 +111,12 @@ def _solve(sde=None, x0=(0.0, 0.0), x1=(1.0, 1.0), t0=0.0, t1=1.0, **kw):
             ValueError,
             ["rank deficient", "rank 1"],
         ),
+        (
+            dict(sde=lambda: nn.SDE(drift=lambda t, x, a: -x if x[0] > 0 else x, diffusion=1.0)),
+            ValueError,
+            ["not under jax.jit", "jnp.where"],
+        ),
+        (dict(linear_solver="dense"), ValueError, ["linear_solver", "'native'", "dense"]),
         (dict(method="lbfgs"), ValueError, ["method", "lbfgs"]),
         (dict(initial=np.zeros((7, 2)), num_points=5), ValueError, ["initial", "(7, 2)"]),
     ],

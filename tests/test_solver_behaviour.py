@@ -155,3 +155,40 @@ def test_initial_path_from_a_coarser_result_is_interpolated_and_pinned():
     assert fine.converged and fine.iterations < direct.iterations
     assert fine.action == pytest.approx(direct.action, rel=1e-12)
     assert fine.xs[0, 0] == -1.0 and fine.xs[-1, 0] == 1.0
+
+
+def test_linear_solvers_agree_on_a_nonlinear_problem():
+    """The compiled kernel, LAPACK through a callback and cyclic reduction solve the same
+    Newton systems: the converged paths agree to rounding."""
+    sde = nn.models.multistable()
+    out = {
+        ls: nn.most_likely_path(
+            sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=300, linear_solver=ls
+        )
+        for ls in ("native", "lapack", "cyclic")
+    }
+    for ls, res in out.items():
+        assert res.converged, (ls, res.message)
+        assert res.iterations <= 30
+        assert res.min_eigenvalue > 0
+    ref = out["lapack"]
+    for ls in ("native", "cyclic"):
+        assert out[ls].action == pytest.approx(ref.action, rel=1e-12)
+        np.testing.assert_allclose(out[ls].xs, ref.xs, atol=1e-9)
+        assert out[ls].min_eigenvalue == pytest.approx(ref.min_eigenvalue, rel=1e-8)
+
+
+def test_native_linear_solver_unavailable_is_a_clear_error(monkeypatch):
+    from noisynoether.solvers import _native
+
+    monkeypatch.setattr(_native, "native_available", lambda: False)
+    sde = nn.models.multistable()
+    with pytest.raises(ValueError, match="linear_solver='native' needs the compiled kernel"):
+        nn.most_likely_path(sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, linear_solver="native")
+    # 'auto' falls back to LAPACK through the callback, with the same answer.
+    res = nn.most_likely_path(sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=200)
+    assert res.converged
+    ref = nn.most_likely_path(
+        sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=200, linear_solver="lapack"
+    )
+    assert res.action == pytest.approx(ref.action, rel=1e-13)

@@ -29,6 +29,7 @@ from .solvers import (  # noqa: E402
     most_likely_path,
 )
 from .solvers._geometric import EnergyPathResult, path_with_energy  # noqa: E402
+from .solvers._native import native_available  # noqa: E402
 from .solvers._shooting import ShootResult, initial_momentum, shoot, shoot_to  # noqa: E402
 from .symmetry import (  # noqa: E402
     ChargeBalance,
@@ -58,6 +59,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SDE",
     "most_likely_path",
+    "native_available",
     "find_paths",
     "PathSet",
     "PathResult",

@@ -118,16 +118,28 @@ def check_model_on_path(sde: SDE, ts: np.ndarray, xs: np.ndarray, args, *, what=
     n = xs.shape[1]
     tm = 0.5 * (ts[:-1] + ts[1:])
     xm = 0.5 * (xs[:-1] + xs[1:])
+    # The compiled, vectorised evaluation first (cheap once compiled); only when it fails or
+    # returns the wrong shape is the drift called once, eagerly, to say precisely what is wrong.
     try:
-        f0 = np.asarray(sde.f(jnp.asarray(tm[0]), jnp.asarray(xm[0]), args))
-    except Exception as err:  # a user's function can fail in any way: say where
-        raise ValueError(f"drift failed at t = {tm[0]:g}, x = {_short(xm[0])}: {err}") from err
-    if f0.shape != (n,):
+        fs = np.asarray(_drift_on_points(sde)(tm, xm, args))
+        traced_error = None
+    except Exception as err:  # a user's function can fail in any way
+        fs, traced_error = None, err
+    if fs is None or fs.shape != (tm.shape[0], n):
+        try:
+            f0 = np.asarray(sde.f(jnp.asarray(tm[0]), jnp.asarray(xm[0]), args))
+        except Exception as err:  # say where
+            raise ValueError(f"drift failed at t = {tm[0]:g}, x = {_short(xm[0])}: {err}") from err
+        if f0.shape != (n,):
+            raise ValueError(
+                f"drift must return an array of the state's shape ({n},) (from x0 and x1); "
+                f"got shape {f0.shape} at t = {tm[0]:g}, x = {_short(xm[0])}"
+            )
         raise ValueError(
-            f"drift must return an array of the state's shape ({n},) (from x0 and x1); "
-            f"got shape {f0.shape} at t = {tm[0]:g}, x = {_short(xm[0])}"
-        )
-    fs = np.asarray(_drift_on_points(sde)(tm, xm, args))
+            "drift works on one point but not under jax.jit / jax.vmap (the solvers compile "
+            "it): write it with jax.numpy and without Python control flow on the state's "
+            f"values (use jnp.where). The error was: {traced_error}"
+        ) from traced_error
     bad = np.argwhere(~np.isfinite(fs))
     if bad.size:
         k = bad[0][0]

@@ -48,7 +48,7 @@ import scipy.interpolate
 
 from .. import _lagrangian as lag
 from .._validation import as_state, check_sde
-from . import _banded, _lm
+from . import _lm, _newton
 from ._result import ConvergenceError
 
 __all__ = ["EnergyPathResult", "path_with_energy"]
@@ -180,11 +180,8 @@ def _compiled(sde):
 
         def step(x, g, aux, lam):
             B, C = aux
-            dd = jnp.abs(jnp.diagonal(B, axis1=1, axis2=2))
-            dd = jnp.maximum(dd, 1e-12 * jnp.max(dd))
-            Bd = B + (lam * dd)[:, :, None] * jnp.eye(n, dtype=B.dtype)
-            dx, ok = _banded.lapack_solve(Bd, C, -g)
-            pred = 0.5 * (lam * jnp.sum(dd * dx * dx) - jnp.sum(g * dx))
+            solve = _newton.linear_solve(_newton.auto_linear_solver(x.shape[0] + 2))
+            dx, ok, pred = _newton.damped_step(B, C, g, lam, solve)
             return dx, ok, pred, jnp.asarray(1, jnp.int32)
 
         st = _lm.minimise(

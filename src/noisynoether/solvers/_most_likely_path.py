@@ -16,7 +16,7 @@ from .._validation import (
     check_sde,
     make_time_grid,
 )
-from . import _assemble, _lm, _minimum, _newton, _newton_cg, _refine
+from . import _assemble, _lm, _minimum, _native, _newton, _newton_cg, _refine
 from ._result import ConvergenceError, PathResult
 
 __all__ = ["most_likely_path"]
@@ -65,6 +65,13 @@ def _compiled(sde, method: str, linear_solver: str, max_cg: int):
     def hessian_blocks(ts, x_int, xa, xb, args):
         return _assemble.value_grad_hessian(sde, ts, x_int, xa, xb, args)[3:]
 
+    def min_eig(ts, x_int, xa, xb, args):
+        B, C = hessian_blocks(ts, x_int, xa, xb, args)
+        solve = _newton.linear_solve(linear_solver)
+        lam, pd, settled = _minimum.smallest_eigenvalue_pd(B, C, solve)
+        scale = jnp.max(jnp.abs(jnp.diagonal(B, axis1=1, axis2=2)))
+        return lam, pd, settled, scale
+
     def hvp(ts, x_int, xa, xb, args, v):
         grad = jax.grad(lambda x: action(ts, x, xa, xb, args))
         return jax.jvp(grad, (x_int,), (v,))[1]
@@ -88,6 +95,7 @@ def _compiled(sde, method: str, linear_solver: str, max_cg: int):
             run=run,
             action=action,
             hessian_blocks=hessian_blocks,
+            min_eig=min_eig,
             hvp=hvp,
             precond=precond,
             charges=charges,
@@ -99,19 +107,23 @@ def _compiled(sde, method: str, linear_solver: str, max_cg: int):
 def _choose(method, linear_solver, n, K):
     if method not in ("auto", "newton", "newton-cg"):
         raise ValueError(f"method must be 'auto', 'newton' or 'newton-cg'; got {method!r}")
-    if linear_solver not in ("auto", "lapack", "scan", "cyclic"):
+    if linear_solver not in ("auto", *_newton.LINEAR_SOLVERS):
         raise ValueError(
-            f"linear_solver must be 'auto', 'lapack', 'scan' or 'cyclic'; got {linear_solver!r}"
+            "linear_solver must be 'auto', 'native', 'lapack', 'cyclic' or 'scan'; "
+            f"got {linear_solver!r}"
         )
     if method == "auto":
         method = "newton-cg" if n > CG_THRESHOLD else "newton"
+    if linear_solver == "native" and not (
+        jax.default_backend() == "cpu" and _native.native_available()
+    ):
+        raise ValueError(
+            "linear_solver='native' needs the compiled kernel (built at install time with a C "
+            f"compiler) and the CPU backend; here backend={jax.default_backend()!r}, kernel "
+            f"available: {_native.native_available()}. Use 'auto', 'lapack' or 'cyclic'."
+        )
     if linear_solver == "auto":
-        # Measured on an H200 (benchmarks/device_check.py): the host-callback LAPACK solve is
-        # fastest up to a few thousand points, block cyclic reduction beyond (K = 10 000:
-        # 0.11 s vs 0.31 s); the sequential scan is far slower (14 s). On a CPU the callback
-        # always wins (cyclic reduction is 2x slower there).
-        gpu_like = jax.default_backend() != "cpu"
-        linear_solver = "cyclic" if gpu_like and K > 4000 else "lapack"
+        linear_solver = _newton.auto_linear_solver(K)
     return method, linear_solver
 
 
@@ -177,10 +189,12 @@ def most_likely_path(
             straight line. Its endpoints are replaced by x0 and x1.
         args: PyTree passed to drift and diffusion.
         method: ``"auto"``, ``"newton"`` (block Cholesky) or ``"newton-cg"`` (matrix-free).
-        linear_solver: for ``"newton"``: ``"lapack"`` (banded LAPACK on the host through a
-            callback; what ``"auto"`` picks on a CPU, and on a GPU up to 4000 points),
-            ``"cyclic"`` (block cyclic reduction, pure JAX, log2(K) vectorised levels; ``"auto"``
-            on a GPU beyond 4000 points) or ``"scan"`` (a block Cholesky in ``lax.scan``).
+        linear_solver: for ``"newton"``: ``"native"`` (a compiled block Cholesky called from
+            inside jit; what ``"auto"`` picks on a CPU when the kernel was built at install),
+            ``"lapack"`` (banded LAPACK on the host through a callback; ``"auto"`` on a CPU
+            without the kernel, and on a GPU up to 4000 points), ``"cyclic"`` (block cyclic
+            reduction, pure JAX, log2(K) vectorised levels; ``"auto"`` on a GPU beyond 4000
+            points) or ``"scan"`` (a block Cholesky in ``lax.scan``).
         rtol: stop when ``max |dS/dx| <= rtol * max(g_scale, 1)``, g_scale the largest
             single-interval partial derivative (the gradient's rounding level is ~1e-16 g_scale).
         max_steps: most damped Newton steps per run.
@@ -231,6 +245,7 @@ def most_likely_path(
         check_minimum=check_minimum,
         max_saddle_escapes=max_saddle_escapes,
         method=method,
+        linear_solver=linear_solver,
         damping=damping,
     )
     if accuracy is not None:
@@ -276,6 +291,7 @@ def _solve(
     check_minimum,
     max_saddle_escapes,
     method,
+    linear_solver,
     damping,
 ):
     """One solve on one grid, with the saddle check; returns a PathResult."""
@@ -291,7 +307,9 @@ def _solve(
         x_int, status = st.x, int(st.status)
         if status != _lm.CONVERGED or not check_minimum:
             break
-        min_eig, v, scale = _smallest_eigen(sde, fns, method, ts_j, x_int, xa, xb, args)
+        min_eig, v, scale = _smallest_eigen(
+            sde, fns, method, linear_solver, ts_j, x_int, xa, xb, args
+        )
         if not _minimum.is_negative(min_eig, scale):
             break
         if escapes >= max_saddle_escapes:
@@ -307,9 +325,9 @@ def _solve(
             break
         x_int, escapes = jnp.asarray(new), escapes + 1
 
-    xs_out = np.asarray(_assemble.full_path(x_int, xa, xb))
-    p, E, L = (np.asarray(a) for a in fns["charges"](ts_j, jnp.asarray(xs_out), args))
-    gnorm = float(jnp.max(jnp.abs(st.g)))
+    xs_out = np.concatenate([x0[None], np.asarray(x_int), x1[None]], axis=0)
+    p, E, L = (np.asarray(a) for a in fns["charges"](ts_j, xs_out, args))
+    gnorm = float(np.max(np.abs(np.asarray(st.g))))
     converged = status == _lm.CONVERGED
     message = _message(status, totals["iterations"], gnorm, max_steps, min_eig, escapes, note)
     return PathResult(
@@ -331,7 +349,15 @@ def _solve(
     )
 
 
-def _smallest_eigen(sde, fns, method, ts, x_int, xa, xb, args):
+def _smallest_eigen(sde, fns, method, linear_solver, ts, x_int, xa, xb, args):
+    """(lambda_min, eigenvector or None, scale) of the undamped Hessian at x_int."""
+    if method == "newton" and linear_solver == "native":
+        # Inside jit: the Cholesky decides positive definiteness exactly, inverse iteration
+        # gives the eigenvalue; only an indefinite (or slowly settling) Hessian goes to the host
+        # eigensolver below, which also returns the eigenvector the saddle escape needs.
+        lam, pd, settled, scale = fns["min_eig"](ts, x_int, xa, xb, args)
+        if bool(pd) and bool(settled):
+            return float(lam), None, float(scale)
     if method == "newton":
         B, C = fns["hessian_blocks"](ts, x_int, xa, xb, args)
         return _minimum.smallest_eigen_blocks(B, C)
