@@ -160,19 +160,24 @@ def test_initial_path_from_a_coarser_result_is_interpolated_and_pinned():
 def test_linear_solvers_agree_on_a_nonlinear_problem():
     """The compiled kernel, LAPACK through a callback and cyclic reduction solve the same
     Newton systems: the converged paths agree to rounding."""
+    import jax
+
     sde = nn.models.multistable()
+    solvers = (
+        ("native", "lapack", "cyclic") if jax.default_backend() == "cpu" else ("lapack", "cyclic")
+    )
     out = {
         ls: nn.most_likely_path(
             sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=300, linear_solver=ls
         )
-        for ls in ("native", "lapack", "cyclic")
+        for ls in solvers
     }
     for ls, res in out.items():
         assert res.converged, (ls, res.message)
         assert res.iterations <= 30
         assert res.min_eigenvalue > 0
     ref = out["lapack"]
-    for ls in ("native", "cyclic"):
+    for ls in [s for s in solvers if s != "lapack"]:
         assert out[ls].action == pytest.approx(ref.action, rel=1e-12)
         np.testing.assert_allclose(out[ls].xs, ref.xs, atol=1e-9)
         assert out[ls].min_eigenvalue == pytest.approx(ref.min_eigenvalue, rel=1e-8)
