@@ -21,16 +21,32 @@ _TARGET = "noisynoether_blocktri_solve"
 
 
 @functools.cache
-def native_available() -> bool:
-    """True when the compiled block-tridiagonal kernel is built, registered and verified (CPU)."""
+def _register() -> bool:
+    """Import the extension and register its handler with XLA (once); False if either fails."""
     try:
         from . import _blocktri
     except ImportError:
         return False
     try:
         jax.ffi.register_ffi_target(_TARGET, _blocktri.handler(), platform="cpu")
-        return _self_check()
     except Exception:  # an XLA that does not accept the handler: fall back, do not fail
+        return False
+    return True
+
+
+@functools.cache
+def native_available() -> bool:
+    """True when the compiled block-tridiagonal kernel is built, registered and verified (CPU).
+
+    The kernel (``solvers/_blocktri.c``) is compiled at install time when a C compiler is
+    present; the solvers then use it for ``linear_solver="auto"`` on the CPU. False means they
+    use LAPACK through a host callback instead (same results, slower per Newton step).
+    """
+    if not _register():
+        return False
+    try:
+        return _self_check()
+    except Exception:  # a kernel that cannot run here is not used
         return False
 
 
@@ -53,9 +69,14 @@ def _self_check() -> bool:
 def native_solve(B, C, rhs):
     """Solve H x = rhs for block-tridiagonal H (B (..., M, n, n), C (..., M-1, n, n)).
 
-    Returns ``(x, ok)``; ok is False (and x zero) when H is not positive definite. CPU only;
-    call ``native_available()`` first (it registers the kernel).
+    Returns ``(x, ok)``; ok is False (and x zero) when H is not positive definite. CPU only
+    (a custom call registered for the host platform).
     """
+    if not _register():
+        raise RuntimeError(
+            "the compiled block-tridiagonal kernel is not available (not built at install, or "
+            "not accepted by this XLA); use linear_solver='lapack'"
+        )
     B, C, rhs = (jnp.asarray(a, jnp.float64) for a in (B, C, rhs))
     M, n = rhs.shape[-2:]
     if B.shape[-3:] != (M, n, n) or C.shape[-3:] != (M - 1, n, n):
