@@ -135,10 +135,15 @@ def check_model_on_path(sde: SDE, ts: np.ndarray, xs: np.ndarray, args, *, what=
                 f"drift must return an array of the state's shape ({n},) (from x0 and x1); "
                 f"got shape {f0.shape} at t = {tm[0]:g}, x = {_short(xm[0])}"
             )
+        what_failed = (
+            f"the error was: {traced_error}"
+            if traced_error is not None
+            else f"under jax.vmap it returned shape {fs.shape}, not ({tm.shape[0]}, {n})"
+        )
         raise ValueError(
             "drift works on one point but not under jax.jit / jax.vmap (the solvers compile "
             "it): write it with jax.numpy and without Python control flow on the state's "
-            f"values (use jnp.where). The error was: {traced_error}"
+            f"values (use jnp.where); {what_failed}"
         ) from traced_error
     bad = np.argwhere(~np.isfinite(fs))
     if bad.size:
