@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._sde import SDE
-from ._validation import _short, as_state, as_time_grid, check_sde
+from ._checks import _short, as_state, as_time_grid, check_sde
 
 __all__ = ["SampleResult", "ConditionedEnsemble", "simulate", "conditioned_ensemble"]
 

@@ -47,7 +47,7 @@ import numpy as np
 import scipy.interpolate
 
 from .. import _lagrangian as lag
-from .._validation import as_state, check_sde
+from .._checks import as_state, check_sde
 from . import _lm, _newton
 from ._result import ConvergenceError
 

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _lagrangian as lag
-from .._validation import (
+from .._checks import (
     as_path,
     as_state,
     check_model_on_path,

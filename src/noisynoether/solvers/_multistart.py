@@ -8,7 +8,7 @@ import jax
 import numpy as np
 
 from .._fixed_points import fixed_points
-from .._validation import as_state, check_sde, make_time_grid
+from .._checks import as_state, check_sde, make_time_grid
 from ._most_likely_path import most_likely_path
 from ._result import PathResult
 

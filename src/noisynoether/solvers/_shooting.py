@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_state, check_sde
+from .._checks import as_state, check_sde
 from ._result import ConvergenceError
 
 __all__ = ["ShootResult", "shoot", "shoot_to"]

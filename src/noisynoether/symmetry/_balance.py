@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _lagrangian as lag
-from .._validation import as_path, as_time_grid, check_model_on_path, check_sde
+from .._checks import as_path, as_time_grid, check_model_on_path, check_sde
 from ._continuous import as_generator
 
 __all__ = ["ChargeBalance", "charge_balance"]

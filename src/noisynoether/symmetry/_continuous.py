@@ -37,7 +37,7 @@ import numpy as np
 import scipy.linalg
 
 from .._charges import energy, noether_charge
-from .._validation import _check_diffusion_on, _short, check_sde
+from .._checks import _check_diffusion_on, _short, check_sde
 
 __all__ = ["Symmetry", "SymmetryList", "find_symmetries", "DEFAULT_TIMES"]
 

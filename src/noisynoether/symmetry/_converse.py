@@ -14,7 +14,7 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_path, as_time_grid, check_model_on_path, check_sde
+from .._checks import as_path, as_time_grid, check_model_on_path, check_sde
 from ._balance import discrete_charges, endpoint_momenta
 from ._continuous import (
     Symmetry,

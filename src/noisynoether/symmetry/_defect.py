@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import check_sde
+from .._checks import check_sde
 from ._continuous import (
     _time_residual,
     as_generator,

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import check_sde
+from .._checks import check_sde
 from ._continuous import as_points, as_times, check_model_at, check_tol, grid
 
 __all__ = ["DiscreteSymmetry", "find_discrete_symmetries"]

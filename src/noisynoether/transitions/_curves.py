@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import as_state, check_sde
+from .._checks import as_state, check_sde
 from ..solvers._geometric import path_with_energy
 from ..solvers._most_likely_path import most_likely_path
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._fixed_points import fixed_points
-from .._validation import as_state, check_sde
+from .._checks import as_state, check_sde
 from ..solvers._geometric import path_with_energy
 
 __all__ = ["Barrier", "quasipotential", "barrier"]

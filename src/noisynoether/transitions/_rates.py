@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validation import as_state, check_sde
+from .._checks import as_state, check_sde
 
 __all__ = ["EscapeRate", "escape_rate"]
 

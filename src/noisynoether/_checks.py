@@ -1,4 +1,8 @@
-"""Checks of user input at the entry points: every error names the argument and the value."""
+"""Every input check, one rule per concept: errors name the argument, the value, what is accepted.
+
+Used by every public entry point (`check_endpoints`, `check_time_grid`, `check_positive`,
+`check_choice`, `check_model_at`, ...). Messages follow lineax: the cause, then the fix.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +38,64 @@ def as_state(x, name: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; got {_short(arr)}")
     return arr
+
+
+def check_endpoints(x0, x1, names: tuple[str, str] = ("x0", "x1")) -> tuple[np.ndarray, np.ndarray]:
+    """Two states of the same shape (n,), float64 and finite (a scalar becomes shape (1,))."""
+    a, b = as_state(x0, names[0]), as_state(x1, names[1])
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape (n,); got {a.shape} and {b.shape}"
+        )
+    return a, b
+
+
+def check_positive(
+    value,
+    name: str,
+    *,
+    integer: bool = False,
+    allow_zero: bool = False,
+    upper: float | None = None,
+    allow_none: bool = False,
+):
+    """A finite real (or integer) > 0 (>= 0 with ``allow_zero``), below ``upper`` when given.
+
+    Returns the value as ``float`` (or ``int``), or None when ``allow_none`` and it is None.
+    """
+    if value is None and allow_none:
+        return None
+    kind = "an integer" if integer else "a real number"
+    ok_type = isinstance(value, numbers.Integral if integer else numbers.Real) or (
+        isinstance(value, np.ndarray | np.generic | jax.Array)
+        and np.ndim(value) == 0
+        and np.issubdtype(np.asarray(value).dtype, np.integer if integer else np.number)
+        and not np.iscomplexobj(value)
+    )
+    if isinstance(value, bool) or not ok_type:
+        none = " or None" if allow_none else ""
+        raise TypeError(f"{name} must be {kind}{none}; got {value!r}")
+    v = int(value) if integer else float(value)
+    bound = ">= 0" if allow_zero else "> 0"
+    rng = f"{bound}" + ("" if upper is None else f" and < {upper:g}")
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {kind} {rng}; got {value!r}")
+    if upper is not None and v >= upper:
+        raise ValueError(f"{name} must be {kind} {rng}; got {value!r}")
+    return v
+
+
+def check_choice(value, name: str, choices) -> str:
+    """One of a fixed set of strings; the message lists them."""
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+    return value
+
+
+def check_time_grid(t0, t1, num_points, ts) -> np.ndarray:
+    """The grid from ``ts`` if given (checked against t0 < t1), else a uniform one."""
+    return make_time_grid(t0, t1, num_points, ts)
 
 
 def as_time_grid(ts, name: str = "ts", min_points: int = 3) -> np.ndarray:
