@@ -4,9 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 OUT    ?= results
 
-.PHONY: reproduce test venv dev bench lint clean
+.PHONY: reproduce test venv dev bench lint docs clean
 
-$(VENV)/.installed: pyproject.toml setup.py src/noisynoether/solvers/_blocktri.c
+$(VENV)/.installed: pyproject.toml setup.py src/noisynoether/solvers/_blocktri.cc
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .
@@ -35,5 +35,11 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check src tests benchmarks setup.py
 	$(VENV)/bin/ruff format --check src tests benchmarks setup.py
 
+# The documentation site (mkdocs.yml, docs/) into site/, warnings as errors: a broken docstring
+# or cross-reference fails the build. Figures of the case studies come from $(OUT)/ when
+# `make reproduce` has written them (see docs/_hooks.py).
+docs: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 NN_RESULTS=$(OUT) $(VENV)/bin/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) $(OUT) site .pytest_cache

@@ -79,7 +79,7 @@ def main():
             "cg_compile_s": comp,
             "converged": res.converged,
             "outer": res.iterations,
-            "cg_iterations": res.inner_iterations,
+            "cg_iterations": res.stats["inner_iterations"],
             "grad_norm": res.grad_norm,
             "min_eig": res.min_eigenvalue,
             "action": res.action,

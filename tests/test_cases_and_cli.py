@@ -60,25 +60,16 @@ PATH_KEYS = {
 }
 
 
-def test_cli_reproduce_all_quick_writes_every_figure_and_report(tmp_path):
+def test_cli_reproduce_all_quick_writes_every_figure_and_report(tmp_path, capsys):
+    # In-process (the compiled solvers are shared with the other tests; a subprocess run of
+    # the console script is below).
+    from noisynoether.cli import main
+
     out = tmp_path / "res"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "noisynoether.cli",
-            "reproduce",
-            "all",
-            "--quick",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert main(["reproduce", "all", "--quick", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
     for case in ("fig1a", "fig1b", "fig1c", "fig2"):
+        assert f"{case} [" in printed, case  # each case study reports its steps
         for suffix in (".png", ".pdf"):
             assert (out / case / f"{case}{suffix}").stat().st_size > 1000
         summary = json.loads((out / case / "summary.json").read_text())
@@ -92,11 +83,22 @@ def test_cli_reproduce_all_quick_writes_every_figure_and_report(tmp_path):
         assert "| path |" in (out / case / "report.md").read_text()
     S = json.loads((out / "fig1b" / "summary.json").read_text())["paths"][0]["action"]
     assert S == pytest.approx(5.2521411419973, rel=1e-4)  # closed form, T = 1
+    # Fig. 1a: the straight line of Eq. 19 with p = -1.6; Fig. 2: L12 conserved on each path.
+    checks = json.loads((out / "fig1a" / "summary.json").read_text())["checks"]
+    assert checks["p_exact"] == pytest.approx(-1.6) and checks["p_max_error"] < 1e-9
+    fig2 = json.loads((out / "fig2" / "summary.json").read_text())["checks"]
+    assert max(fig2["L12_relative_spread"].values()) < 1e-3
+    # A second run keeps the first: it goes to OUT/run-2 (fig1b again: compiled already).
+    assert main(["reproduce", "fig1b", "--quick", "--out", str(out)]) == 0
+    again = json.loads((out / "run-2" / "fig1b" / "summary.json").read_text())
+    assert again["paths"][0]["action"] == S
+    assert (out / "run-2" / "fig1b" / "fig1b.png").stat().st_size > 1000
+    assert "run-2" in capsys.readouterr().err
 
 
 def test_cli_bad_argument_gives_one_clear_line():
     proc = subprocess.run(
-        [sys.executable, "-m", "noisynoether.cli", "reproduce", "fig9"],
+        [sys.executable, "-m", "noisynoether", "reproduce", "fig9"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -85,7 +85,7 @@ def test_path_with_energy_gives_eq13_duration_and_action(eq13_table):
         # O(h^2): T is decided near the fixed points at small E (3e-5 measured at T = 20).
         assert res.duration == pytest.approx(T, rel=5e-5)
         assert res.action == pytest.approx(S_q, rel=1e-5)
-        assert np.max(np.abs(res.energy_along - E_q)) <= 1e-6 * max(E_q, 1.0)
+        assert np.max(np.abs(res.energy - E_q)) <= 1e-6 * max(E_q, 1.0)
         assert np.all(np.diff(res.ts) > 0) and res.xs[0, 0] == -1.0 and res.xs[-1, 0] == 1.0
         prev = res
 
@@ -115,7 +115,7 @@ def test_infinite_time_path_passes_through_the_saddle_and_the_barrier_is_dv_over
     b = barrier(sde, [-1.0], [1.0], num_points=801)
     np.testing.assert_allclose(b.saddle, [0.0], atol=1e-8)
     assert b.barrier == pytest.approx(5.0, rel=1e-5)
-    assert abs(b.routes[0]["downhill"]) < 1e-8  # the way down from the saddle is free
+    assert abs(b.routes[0].downhill.action) < 1e-8  # the way down from the saddle is free
 
 
 # ------------------------------------------------------------------ 2-D: fixed E = fixed T
@@ -161,11 +161,13 @@ def test_quasipotential_of_a_linear_sde_is_the_lyapunov_quadratic_form():
     X = np.array([[1.0, 0.5], [-0.7, 1.2], [0.3, -0.4], [2.0, 2.0]])
     V = quasipotential(sde, [0.0, 0.0], X, num_points=201)
     exact = 0.5 * np.einsum("ij,jk,ik->i", X, np.linalg.inv(Sigma), X)
-    np.testing.assert_allclose(V, exact, rtol=1e-6)
+    np.testing.assert_allclose(V.value, exact, rtol=1e-6)
+    assert V.converged and V.value.shape == (4,)
     # 1-D OU f = -a x: stationary density exp(-a x^2 / (2 D)), so V = a x^2 / (2 D).
     a, d = 1.5, 0.3
     v1 = quasipotential(nn.models.ornstein_uhlenbeck(-a, d), [0.0], [0.8], num_points=201)
-    assert v1 == pytest.approx(a * 0.8**2 / (2 * d), rel=1e-6)
+    assert v1.value == pytest.approx(a * 0.8**2 / (2 * d), rel=1e-6)
+    assert float(v1) == v1.value  # float(nn.quasipotential(...)) keeps working
 
 
 # ------------------------------------------------------------------ shooting
@@ -188,11 +190,12 @@ def test_shooting_with_the_newton_momentum_lands_on_the_end_point(name, T):
     assert free.converged
     # p0 is O(dt^2) accurate; the miss is that error times the flow's sensitivity.
     assert np.max(np.abs(free.xs[-1] - np.asarray(x1))) < 2e-5
-    assert free.energy_spread <= 1e-10 * max(1.0, abs(free.energy[0]))
-    assert free.energy[0] == pytest.approx(np.mean(path.energy), rel=1e-5, abs=1e-9)
+    assert free.hamiltonian_spread <= 1e-10 * max(1.0, abs(free.hamiltonian[0]))
+    assert free.hamiltonian[0] == pytest.approx(np.mean(path.energy), rel=1e-5, abs=1e-9)
     hit = shoot_to(sde, x0, x1, 0.0, T, p0=p0, rtol=1e-13, atol=1e-13)
     assert hit.converged and hit.miss < 1e-10, hit
-    assert hit.action[-1] == pytest.approx(path.action, rel=1e-6)
+    assert hit.action == hit.action_along[-1]
+    assert hit.action == pytest.approx(path.action, rel=1e-6)
     np.testing.assert_allclose(hit.p0, p0, rtol=1e-4, atol=1e-6)
 
 
@@ -280,10 +283,10 @@ def test_energy_command_writes_the_figure_and_the_summary(tmp_path, capsys):
     import argparse
     import json
 
-    from noisynoether import _cli_energy
+    from noisynoether.cli import energy as cli_energy
 
     parser = argparse.ArgumentParser()
-    _cli_energy.add_parser(parser.add_subparsers(dest="command"))
+    cli_energy.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(
         [
             "energy",
@@ -297,7 +300,7 @@ def test_energy_command_writes_the_figure_and_the_summary(tmp_path, capsys):
             str(tmp_path),
         ]
     )
-    assert _cli_energy.run(args) == 0
+    assert cli_energy.run(args) == 0
     assert (tmp_path / "energy_double-well.png").stat().st_size > 10_000
     summary = json.loads((tmp_path / "energy_double-well.json").read_text())
     assert summary["rows"][1]["duration"] is None  # E = 0: T = inf

@@ -35,8 +35,8 @@ def test_accuracy_that_cannot_be_reached_says_so():
         sde, [1.0, -1.0], [-0.5, 2.0], 0.0, 2.0, num_points=17, accuracy=1e-10, max_points=65
     )
     assert not res.converged and "not met" in res.message and "max_points" in res.message
-    assert res.action_error > 1e-10
-    with pytest.raises(ValueError, match="accuracy must be a number in \\(0, 1\\)"):
+    assert res.action_error > 1e-10 and res.status is nn.Status.ACCURACY_NOT_MET
+    with pytest.raises(ValueError, match="accuracy must be a real number > 0 and < 1; got 2.0"):
         nn.most_likely_path(sde, [1.0, -1.0], [-0.5, 2.0], 0.0, 2.0, accuracy=2.0)
 
 

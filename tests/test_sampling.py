@@ -265,5 +265,6 @@ def test_bad_conditioning_raises_naming_the_argument():
         conditioned_ensemble(s, end_near=0.0)
     with pytest.raises(TypeError, match="sample must be a SampleResult"):
         conditioned_ensemble(s.xs, boundary=-1)
-    empty = conditioned_ensemble(s, end_near=50.0, end_tol=0.1)
+    with pytest.warns(UserWarning, match="no path of the 10 ends within end_tol=0.1"):
+        empty = conditioned_ensemble(s, end_near=50.0, end_tol=0.1)
     assert empty.count == 0 and np.all(np.isnan(empty.mean))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import noisynoether as nn
-from noisynoether import _cli_symmetries
+from noisynoether.cli import symmetries as cli_symmetries
 from noisynoether.symmetry import (
     ChargeBalance,
     DiscreteSymmetry,
@@ -315,8 +315,8 @@ def test_every_public_function_rejects_bad_input_naming_the_argument(swirl_paths
 def test_cli_symmetries_prints_the_tables(capsys):
     parser = argparse.ArgumentParser(prog="noisynoether")
     sub = parser.add_subparsers(dest="command", required=True)
-    _cli_symmetries.add_parser(sub)
-    assert _cli_symmetries.run(parser.parse_args(["symmetries", "drift-diffusion"])) == 0
+    cli_symmetries.add_parser(sub)
+    assert cli_symmetries.run(parser.parse_args(["symmetries", "drift-diffusion"])) == 0
     out = capsys.readouterr().out
     assert "translation along x1" in out and "time translation" in out
     assert "no discrete symmetry" in out

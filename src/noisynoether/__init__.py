@@ -15,6 +15,7 @@ from . import models  # noqa: E402
 from ._charges import action, angular_momentum, energy, momentum, noether_charge  # noqa: E402
 from ._fixed_points import FixedPoint, fixed_points  # noqa: E402
 from ._sde import SDE  # noqa: E402
+from .plotting import plot_path  # noqa: E402  (imports matplotlib only when called)
 from .sampling import (  # noqa: E402
     ConditionedEnsemble,
     SampleResult,
@@ -23,14 +24,24 @@ from .sampling import (  # noqa: E402
 )
 from .solvers import (  # noqa: E402
     ConvergenceError,
+    EnergyPathResult,
+    Geometric,
+    Newton,
+    NewtonCG,
     PathResult,
     PathSet,
+    PathSolution,
+    Shooting,
+    ShootResult,
+    Status,
     find_paths,
+    initial_momentum,
     most_likely_path,
+    path_with_energy,
+    shoot,
+    shoot_to,
 )
-from .solvers._geometric import EnergyPathResult, path_with_energy  # noqa: E402
 from .solvers._native import native_available  # noqa: E402
-from .solvers._shooting import ShootResult, initial_momentum, shoot, shoot_to  # noqa: E402
 from .symmetry import (  # noqa: E402
     ChargeBalance,
     DiscreteSymmetry,
@@ -45,8 +56,10 @@ from .symmetry import (  # noqa: E402
 from .transitions import (  # noqa: E402
     ActionDurationCurve,
     Barrier,
+    BarrierRoute,
     EnergyDurationCurve,
     EscapeRate,
+    Quasipotential,
     action_vs_duration,
     barrier,
     duration_vs_energy,
@@ -64,6 +77,12 @@ __all__ = [
     "PathSet",
     "PathResult",
     "ConvergenceError",
+    "Status",
+    "PathSolution",
+    "Newton",
+    "NewtonCG",
+    "Geometric",
+    "Shooting",
     "action",
     "momentum",
     "energy",
@@ -77,6 +96,8 @@ __all__ = [
     "ActionDurationCurve",
     "EnergyDurationCurve",
     "quasipotential",
+    "Quasipotential",
+    "BarrierRoute",
     "barrier",
     "Barrier",
     "escape_rate",
@@ -100,4 +121,5 @@ __all__ = [
     "conditioned_ensemble",
     "ConditionedEnsemble",
     "models",
+    "plot_path",
 ]

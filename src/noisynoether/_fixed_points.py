@@ -8,14 +8,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import as_state, check_sde
+from ._checks import (
+    check_box,
+    check_key,
+    check_model_at,
+    check_positive,
+    check_real,
+    check_sde,
+)
 
 __all__ = ["FixedPoint", "fixed_points"]
 
 
 @dataclass(frozen=True)
 class FixedPoint:
-    """A zero of the drift with its linear stability.
+    """A zero of the drift with its linear stability; usable wherever a state is expected.
+
+    ``np.asarray(fp)`` is its state ``fp.x`` (``__array__``), so a FixedPoint can be passed as
+    ``x0``, ``x1``, ``attractor_a`` and so on.
 
     Attributes:
         x: (n,) the state.
@@ -23,6 +33,8 @@ class FixedPoint:
             ``"saddle"`` (some negative, some positive), ``"unstable"`` or ``"degenerate"``.
         eigenvalues: the Jacobian's eigenvalues, sorted by real part.
         residual: |f(x)|_inf.
+        index: the number of unstable directions (eigenvalues with positive real part): 0 for
+            a stable state, 1 for the saddle a transition crosses (a maximum in 1-D).
     """
 
     x: np.ndarray
@@ -30,10 +42,22 @@ class FixedPoint:
     eigenvalues: np.ndarray
     residual: float
 
+    @property
+    def index(self) -> int:
+        return int(np.sum(np.real(self.eigenvalues) > _zero_tol(self.eigenvalues)))
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array(self.x, dtype=dtype, copy=True if copy is None else copy)
+
+
+def _zero_tol(ev: np.ndarray) -> float:
+    """Real parts at most this size count as zero (a degenerate direction)."""
+    return 1e-9 * max(1.0, float(np.max(np.abs(ev)))) if np.size(ev) else 0.0
+
 
 def _classify(ev: np.ndarray) -> str:
     re = np.real(ev)
-    tol = 1e-9 * max(1.0, float(np.max(np.abs(ev))))
+    tol = _zero_tol(ev)
     if np.any(np.abs(re) <= tol):
         return "degenerate"
     if np.all(re < 0):
@@ -54,13 +78,36 @@ def fixed_points(
     eigenvalues of the Jacobian of f. For a time-dependent drift, ``t`` is the time at which
     f(t, x) is taken.
 
+    Args:
+        sde: the model (its drift must use jax.numpy: it is traced with jax.jit).
+        lower, upper: (n,) corners of the search box, ``lower < upper`` in every component.
+        num_seeds: number of Newton starts, a positive integer (a grid of about
+            ``num_seeds ** (1/n)`` per axis for n <= 3).
+        t: the time at which the drift is taken.
+        args: PyTree passed to the drift.
+        key: a jax PRNG key for the random seeds (n > 3); default ``jax.random.PRNGKey(0)``.
+        tol: a seed converged when ``|f(x)|_inf <= tol`` (a positive number).
+
     Returns:
         A list of FixedPoint sorted by kind (stable first, then saddles) and by position.
+
+    Raises:
+        TypeError: ``sde`` is not an SDE, ``num_seeds`` not an integer, ``tol`` or ``t`` not a
+            number, ``key`` not a PRNG key.
+        ValueError: a box with ``lower >= upper`` somewhere or of mismatched shapes, non-finite
+            values, ``num_seeds`` or ``tol`` not positive, a drift that cannot be traced (written
+            with NumPy instead of jax.numpy) or of the wrong shape.
     """
     check_sde(sde)
-    lo, hi = as_state(lower, "lower"), as_state(upper, "upper")
-    if lo.shape != hi.shape or np.any(hi <= lo):
-        raise ValueError(f"need lower < upper componentwise; got lower={lo}, upper={hi}")
+    lo, hi = check_box(lower, upper)
+    num_seeds = check_positive(num_seeds, "num_seeds", integer=True)
+    t = check_real(t, "t")
+    tol = check_positive(tol, "tol")
+    key = None if key is None else check_key(key)
+    center = 0.5 * (lo + hi)
+    check_model_at(
+        sde, [t], center[None], args, what="lower and upper", finite=False, diffusion=False
+    )
     n = lo.size
     if n <= 3:
         per = max(2, int(round(num_seeds ** (1.0 / n))))

@@ -28,13 +28,13 @@ Drift = Callable[[Any, Any, Any], Any]
 
 
 def _const_array(value, name: str) -> np.ndarray:
+    accepted = f"{name} must be a number, a vector, a matrix or a callable (t, x, args) -> D"
+    if isinstance(value, str | bool | np.bool_) or np.iscomplexobj(value):
+        raise TypeError(f"{accepted} of real values; got {value!r}")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"{name} must be a number, a vector, a matrix or a callable (t, x, args) -> D; "
-            f"got {type(value).__name__}"
-        ) from err
+        raise TypeError(f"{accepted}; got {type(value).__name__}") from err
     if arr.ndim > 2:
         raise ValueError(f"{name} must have at most 2 dimensions; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import models, most_likely_path
 from ..sampling import conditioned_ensemble, simulate
-from ._common import path_summary
+from ._common import Steps, path_summary
 
 V, SIGMA = 0.1, 1.0
 X0, X_WRONG, BOUNDS = 0.5, -1.0, (-1.0, 1.0)
@@ -32,12 +32,17 @@ def exact_momentum() -> float:
     return ((X_WRONG - X0) / T - V) / SIGMA**2
 
 
-def run(quick: bool = False, *, progress: bool = False) -> dict:
-    """Sample the bounded drift-diffusion model, condition it, and solve the most likely path."""
+def run(quick: bool = False, progress=None) -> dict:
+    """Sample the bounded drift-diffusion model, condition it, and solve the most likely path.
+
+    ``progress``: None, True or a callable (see ``cases._common``): one line per step.
+    """
+    steps = Steps(progress, "fig1a")
     sde = models.drift_diffusion(V, SIGMA)
     num_steps = round(T / DT)
     ts = np.linspace(0.0, T, num_steps + 1)
     num_paths = NUM_PATHS_QUICK if quick else NUM_PATHS
+    steps(f"simulating {num_paths} paths with absorbing bounds {BOUNDS}")
     sample = simulate(
         sde,
         X0,
@@ -46,10 +51,10 @@ def run(quick: bool = False, *, progress: bool = False) -> dict:
         num_paths,
         lower=BOUNDS[0],
         upper=BOUNDS[1],
-        progress=progress,
+        progress=steps.bars,
     )
     ens = conditioned_ensemble(sample, boundary=-1, hit_window=HIT_WINDOW)
-
+    steps(f"kept {ens.count} paths absorbed at -1 in {HIT_WINDOW}; solving the most likely path")
     res = most_likely_path(sde, X0, X_WRONG, 0.0, T, num_points=num_steps + 1)
     p = res.momentum[:, 0]
     row = path_summary("most likely path (T = 1)", res, {"p": p})

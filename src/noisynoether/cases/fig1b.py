@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import models, most_likely_path
-from ._common import path_summary
+from ._common import Steps, path_summary
 
 X0, X1 = np.array([-2.0, 2.0]), np.array([2.0, 2.0])
 DURATIONS = (1.0, 10.0)
@@ -35,12 +35,17 @@ def exact_charges(T):
     }
 
 
-def run(quick: bool = False) -> dict:
-    """Solve both paths and return the data of the figure and the report."""
+def run(quick: bool = False, progress=None) -> dict:
+    """Solve both paths and return the data of the figure and the report.
+
+    ``progress``: None, True or a callable (see ``cases._common``): one line per step.
+    """
+    steps = Steps(progress, "fig1b")
     sde = models.ornstein_uhlenbeck(-np.eye(2), 1.0)
     K = 201 if quick else 2001
     paths, summaries = [], []
     for T in DURATIONS:
+        steps(f"T = {T:g}: most likely path on {K} points")
         res = most_likely_path(sde, X0, X1, 0.0, T, num_points=K)
         L12 = res.angular_momentum[:, 0, 1]
         exact = exact_charges(T)

@@ -44,10 +44,11 @@ from ..models import (
     ring_score,
     tau_to_diffusion_time,
 )
-from ._common import path_summary
+from ..models._registry import RING_T_END, ring_time_grid
+from ._common import Steps, path_summary
 
 R, SIGMA0 = 5.0, 0.55
-T_START, T_END = RING_T_MAX, 10**-0.4  # diffusion times: start (noise) and end (near data)
+T_START, T_END = RING_T_MAX, RING_T_END  # diffusion times: start (noise) and end (near data)
 X0 = np.array([0.0, 2 * R])
 PHIS = (np.pi / 4, 0.0, -np.pi / 4, -np.pi / 2)  # the paper: lowest to highest |L|
 PHI_LABELS = ("pi/4", "0", "-pi/4", "-pi/2")
@@ -56,10 +57,7 @@ DENSITY_TIMES = (0.0, 1.5, 5.0)
 
 def time_grid(K: int) -> tuple[np.ndarray, np.ndarray]:
     """(t, tau): K diffusion times log-spaced from 10^1.5 down to 10^-0.4, and tau = T - t."""
-    t = np.logspace(np.log10(T_START), np.log10(T_END), K)
-    tau = RING_T_MAX - t
-    tau[0] = 0.0
-    return t, tau
+    return ring_time_grid(K)
 
 
 def arc_path(tau: np.ndarray, phi_end: float) -> np.ndarray:
@@ -125,8 +123,12 @@ def densities(n: int = 201, half_width: float = 10.0) -> list[dict]:
     return out
 
 
-def run(quick: bool = False) -> dict:
-    """Solve the four paths, integrate the PF-ODE, tabulate the densities; return the data."""
+def run(quick: bool = False, progress=None) -> dict:
+    """Solve the four paths, integrate the PF-ODE, tabulate the densities; return the data.
+
+    ``progress``: None, True or a callable (see ``cases._common``): one line per step.
+    """
+    steps = Steps(progress, "fig2")
     start = time.perf_counter()
     sde = ring_reverse_diffusion(R, SIGMA0, t_max=RING_T_MAX, process="sde")
     K = 401 if quick else 2001
@@ -134,6 +136,7 @@ def run(quick: bool = False) -> dict:
     paths, summaries, arc_checks = [], [], []
     for phi, lab in zip(PHIS, PHI_LABELS, strict=True):
         x1 = R * np.array([np.cos(phi), np.sin(phi)])
+        steps(f"phi = {lab}: most likely path on {K} times, and from arc starts")
         # The straight line in x is enough (about 7 damped Newton steps, see the module doc).
         res = most_likely_path(sde, X0, x1, tau[0], tau[-1], ts=tau)
         L12 = res.angular_momentum[:, 0, 1]
@@ -169,6 +172,7 @@ def run(quick: bool = False) -> dict:
                 "action": float(res.action),
             }
         )
+    steps("PF-ODE trajectories and the radial distribution")
     pf = pfode_trajectory()
     pf_off = pfode_trajectory(np.array([6.0, 8.0]), n_out=50)  # off the symmetry axis
     cdf_start = radial_cdf(float(np.hypot(*X0)), T_START)

@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
-from .._sde import SDE
+from .._checks import as_matrix, as_state, as_vector, check_positive
+from .._sde import SDE, _const_array, check_spd
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,22 @@ def ornstein_uhlenbeck(A, D, b=None) -> SDE:
     Its transition density is Gaussian, so the minimal action and path are known in closed form
     (``linear_bridge``).
     """
-    A = np.atleast_2d(np.asarray(A, dtype=float))
-    if A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be a square matrix; got shape {A.shape}")
-    b = np.zeros(A.shape[0]) if b is None else np.asarray(b, dtype=float).reshape(-1)
-    if b.shape != (A.shape[0],):
-        raise ValueError(f"b must have shape ({A.shape[0]},); got {b.shape}")
+    A = as_matrix(A, "A")
+    n = A.shape[0]
+    b = np.zeros(n) if b is None else as_vector(b, "b", n)
+    if not callable(D):
+        D = _const_array(D, "D")
+        check_spd(D, "D")
+        _check_D_fits(D, n)
     return SDE(drift=_LinearDrift(_tuple2(A), tuple(b.tolist())), diffusion=D)
+
+
+def _check_D_fits(D: np.ndarray, n: int) -> None:
+    if D.ndim == 1 and D.shape != (n,) or D.ndim == 2 and D.shape != (n, n):
+        raise ValueError(
+            f"D has shape {D.shape} but A is {n} x {n}: D must be a number, shape ({n},) or "
+            f"({n}, {n})"
+        )
 
 
 def _dense_D(D, n):
@@ -69,21 +79,38 @@ def linear_bridge(A, D, x0, x1, t_span, ts, b=None):
         x(t) = m(t) + C(t) e^{A^T (T - t)} C(T)^-1 (x1 - m(T))
 
     Args:
+        A: (n, n) the drift matrix; D: the constant diffusion (number, (n,) or (n, n) SPD).
+        x0, x1: (n,) the end states.
+        t_span: the duration T > 0.
         ts: times in [0, T] (measured from the start) at which to return x and p.
+        b: optional (n,) constant drift.
 
     Returns:
         dict with ``action``, ``xs`` (len(ts), n) and ``momentum`` (len(ts), n).
     """
-    A = np.atleast_2d(np.asarray(A, dtype=float))
+    A = as_matrix(A, "A")
     n = A.shape[0]
-    b = np.zeros(n) if b is None else np.asarray(b, dtype=float)
+    b = np.zeros(n) if b is None else as_vector(b, "b", n)
+    if callable(D):
+        raise TypeError(f"D must be a constant diffusion (a number, vector or matrix); got {D!r}")
+    D = _const_array(D, "D")
+    check_spd(D, "D")
+    _check_D_fits(D, n)
     D = _dense_D(D, n)
-    x0, x1 = np.atleast_1d(np.asarray(x0, float)), np.atleast_1d(np.asarray(x1, float))
-    T = float(t_span)
+    x0, x1 = as_vector(x0, "x0", n), as_vector(x1, "x1", n)
+    T = check_positive(t_span, "t_span")
+    ts = np.atleast_1d(np.asarray(as_state(ts, "ts")))
+    outside = np.flatnonzero((ts < 0) | (ts > T * (1 + 1e-12)))
+    if outside.size:
+        k = outside[0]
+        raise ValueError(
+            f"ts must be times in [0, t_span] = [0, {T:g}] (measured from the start); got "
+            f"ts[{k}] = {ts[k]:g}"
+        )
     Phi, c, CT = _mean_cov(A, b, D, T)
     lam = np.linalg.solve(CT, x1 - (Phi @ x0 + c))
     xs, ps = [], []
-    for t in np.atleast_1d(ts):
+    for t in ts:
         Phi_t, c_t, C_t = _mean_cov(A, b, D, float(t))
         p = scipy.linalg.expm(A.T * (T - t)) @ lam
         xs.append(Phi_t @ x0 + c_t + C_t @ p)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from .._checks import check_choice, check_positive, check_real
 from .._sde import SDE
 
 
@@ -48,10 +49,8 @@ def multistable(
     With n = 0.01 there are four stable states, about (3.25, 0.35), (0.35, 3.25), (2.35, 2.35)
     and a shallow (1.25, 1.25).
     """
-    if form not in ("logistic", "tanh"):
-        raise ValueError(f"form must be 'logistic' or 'tanh'; got {form!r}")
-    for name, val in (("tau", tau), ("n", n), ("sigma", sigma)):
-        if not float(val) > 0:
-            raise ValueError(f"{name} must be > 0; got {val!r}")
-    drift = _MultistableDrift(float(tau), float(mu0), float(c), float(A), float(I), float(n), form)
-    return SDE(drift=drift, diffusion=float(sigma) ** 2 / float(tau))
+    check_choice(form, "form", ("logistic", "tanh"))
+    tau, n, sigma = (check_positive(v, k) for k, v in (("tau", tau), ("n", n), ("sigma", sigma)))
+    mu0, c, A, I = (check_real(v, k) for k, v in (("mu0", mu0), ("c", c), ("A", A), ("I", I)))
+    drift = _MultistableDrift(tau, mu0, c, A, I, n, form)
+    return SDE(drift=drift, diffusion=sigma**2 / tau)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 from jax.scipy.special import i0e, i1e
 
+from .._checks import check_choice, check_positive
 from .._sde import SDE
 
 __all__ = [
@@ -46,6 +47,14 @@ def _safe_sqrt(r2):
     """sqrt(r2) with a zero (not NaN) derivative at r2 = 0: the double-where trick."""
     pos = r2 > 0
     return jnp.where(pos, jnp.sqrt(jnp.where(pos, r2, 1.0)), 0.0)
+
+
+def _plane_points(x):
+    """x as an array of points in the plane, shape (..., 2) (checked: shapes are static)."""
+    x = jnp.asarray(x)
+    if x.ndim == 0 or x.shape[-1] != 2:
+        raise ValueError(f"x must be points in the plane, shape (..., 2); got shape {x.shape}")
+    return x
 
 
 def _log_i0(z):
@@ -77,7 +86,7 @@ def ring_log_density(x, t, *, radius=5.0, sigma0=0.55):
     Returns:
         (...,) log densities.
     """
-    x = jnp.asarray(x)
+    x = _plane_points(x)
     s2 = _variance(t, sigma0)
     r2 = jnp.sum(x**2, axis=-1)
     r = _safe_sqrt(r2)
@@ -93,7 +102,7 @@ def ring_score(x, t, *, radius=5.0, sigma0=0.55):
     s = 0 (near the origin s ~ x (R^2 / (2 s2) - 1) / s2). Jittable, differentiable to any
     order, vectorised over x of shape (..., 2).
     """
-    x = jnp.asarray(x)
+    x = _plane_points(x)
     s2 = _variance(t, sigma0)
     k = radius / s2
     z2 = k**2 * jnp.sum(x**2, axis=-1)
@@ -162,10 +171,9 @@ def ring_reverse_diffusion(
         t_max: the diffusion time at tau = 0 (the paper: 10^1.5).
         process: ``"sde"`` (reverse process B) or ``"pfode"`` (reverse process A).
     """
-    if process not in ("sde", "pfode"):
-        raise ValueError(f"process must be 'sde' or 'pfode'; got {process!r}")
-    for name, val in (("radius", radius), ("sigma0", sigma0), ("t_max", t_max)):
-        if not float(val) > 0:
-            raise ValueError(f"{name} must be > 0; got {val!r}")
-    drift = _RingReverseDrift(float(radius), float(sigma0), float(t_max), process)
-    return SDE(drift=drift, diffusion=_RingReverseDiffusion(float(t_max)))
+    check_choice(process, "process", ("sde", "pfode"))
+    radius, sigma0, t_max = (
+        check_positive(v, k) for k, v in (("radius", radius), ("sigma0", sigma0), ("t_max", t_max))
+    )
+    drift = _RingReverseDrift(radius, sigma0, t_max, process)
+    return SDE(drift=drift, diffusion=_RingReverseDiffusion(t_max))

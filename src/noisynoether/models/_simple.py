@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
+from .._checks import as_state, check_real
 from .._sde import SDE
 
 
@@ -30,10 +31,11 @@ def drift_diffusion(v=0.1, sigma=1.0) -> SDE:
     The most likely path between two states is a straight line with constant momentum
     ``p = (xdot - v) / sigma^2`` (Eq. 19). Paper's Fig. 1a: v = 0.1, sigma = 1.
     """
-    v = tuple(float(a) for a in jnp.atleast_1d(jnp.asarray(v, dtype=float)))
-    if not float(sigma) > 0:
-        raise ValueError(f"sigma must be > 0; got {sigma!r}")
-    return SDE(drift=_ConstantDrift(v), diffusion=0.5 * float(sigma) ** 2)
+    v = tuple(float(a) for a in as_state(v, "v"))
+    sigma = check_real(sigma, "sigma")
+    if not sigma > 0:
+        raise ValueError(f"sigma must be > 0 (the noise amplitude); got {sigma!r}")
+    return SDE(drift=_ConstantDrift(v), diffusion=0.5 * sigma**2)
 
 
 def double_well(diffusion=0.05) -> SDE:

@@ -1,7 +1,39 @@
-"""Most likely paths of noisy dynamical systems and their Noether charges."""
+"""Most likely paths of noisy dynamical systems and their Noether charges: the solvers.
 
+Entry points: ``most_likely_path`` (fixed time), ``find_paths`` (many starts),
+``path_with_energy`` (fixed energy), ``shoot`` / ``shoot_to`` (Hamilton's equations).
+Solver objects: ``Newton``, ``NewtonCG``, ``Geometric``, ``Shooting``. Results:
+``PathSolution`` and its subclasses ``PathResult``, ``EnergyPathResult``, ``ShootResult``,
+each with a ``Status``.
+"""
+
+from ._geometric import path_with_energy
 from ._most_likely_path import most_likely_path
 from ._multistart import PathSet, find_paths
-from ._result import ConvergenceError, PathResult
+from ._result import ConvergenceError, EnergyPathResult, PathResult, ShootResult
+from ._shooting import initial_momentum, shoot, shoot_to
+from ._solution import PathSolution
+from ._solver_geometric import Geometric
+from ._solver_newton import Newton, NewtonCG
+from ._solver_shooting import Shooting
+from ._status import Status
 
-__all__ = ["most_likely_path", "find_paths", "PathSet", "PathResult", "ConvergenceError"]
+__all__ = [
+    "most_likely_path",
+    "find_paths",
+    "path_with_energy",
+    "shoot",
+    "shoot_to",
+    "initial_momentum",
+    "PathSet",
+    "PathSolution",
+    "PathResult",
+    "EnergyPathResult",
+    "ShootResult",
+    "ConvergenceError",
+    "Status",
+    "Newton",
+    "NewtonCG",
+    "Geometric",
+    "Shooting",
+]

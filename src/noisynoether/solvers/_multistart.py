@@ -7,10 +7,18 @@ from dataclasses import dataclass, field
 import jax
 import numpy as np
 
+from .._checks import (
+    as_state,
+    check_endpoints,
+    check_positive,
+    check_sde,
+    check_time_grid,
+    default_box,
+)
 from .._fixed_points import fixed_points
-from .._checks import as_state, check_sde, make_time_grid
-from ._most_likely_path import most_likely_path
-from ._result import PathResult
+from . import _mesh
+from ._most_likely_path import _resolve, most_likely_path
+from ._result import ConvergenceError, PathResult
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,8 @@ class PathSet:
             "random 3"...).
         global_index: index in ``paths`` of the lowest action found (always 0): the global
             minimum among the starts tried; no finite set of starts can prove it global.
+        global_minimum: ``paths[global_index]``; raises ``ConvergenceError`` (with what the
+            starts reported) when no start converged (``paths`` is then empty).
         attempts: one dict per start: label, converged, action, message.
         fixed_points: the fixed points used to build starts.
     """
@@ -35,6 +45,13 @@ class PathSet:
 
     @property
     def global_minimum(self) -> PathResult:
+        if not self.paths:
+            msgs = "; ".join(f"{a['label']}: {a['message']}" for a in self.attempts[:3])
+            raise ConvergenceError(
+                f"none of the {len(self.attempts)} starts converged, so there is no minimum "
+                f"(first messages: {msgs}); try more num_points, a larger max_steps, "
+                "continuation= or through= states"
+            )
         return self.paths[self.global_index]
 
     def __len__(self):
@@ -80,7 +97,7 @@ def _random_path(ts, x0, x1, rng, scale, modes=4):
 def _same(a: PathResult, b: PathResult, tol_S: float, tol_x: float) -> bool:
     if abs(a.action - b.action) > tol_S * max(abs(a.action), 1e-12):
         return False
-    xb = np.stack([np.interp(a.ts, b.ts, b.xs[:, i]) for i in range(b.xs.shape[1])], 1)
+    xb = _mesh.interpolate_path(a.ts, b.ts, b.xs)
     return float(np.max(np.abs(a.xs - xb))) <= tol_x
 
 
@@ -100,9 +117,10 @@ def find_paths(
     box=None,
     continuation=(),
     accuracy: float | None = None,
-    max_steps: int = 1000,
+    method: str = "auto",
+    solver=None,
     progress: bool = False,
-    **solver_options,
+    **options,
 ) -> PathSet:
     """All distinct local minima of the action from x0 to x1 found from diverse starts.
 
@@ -122,7 +140,9 @@ def find_paths(
             enlarged by half its size on each side.
         continuation: easier models solved first, in order, from each start.
         accuracy: passed to the final ``most_likely_path`` (adaptive grid refinement).
-        max_steps, num_points, ts, args, **solver_options: passed to ``most_likely_path``.
+        method, solver, options: the solver, as in ``most_likely_path`` (resolved once and
+            passed to every solve); without ``solver`` the default is ``max_steps=1000``.
+        num_points, ts, args: passed to ``most_likely_path``.
         progress: show a progress bar over the starts.
 
     Returns:
@@ -130,24 +150,34 @@ def find_paths(
         ``.labels``, ``.attempts`` (every start, converged or not).
     """
     check_sde(sde)
-    x0, x1 = as_state(x0, "x0"), as_state(x1, "x1")
-    ts = make_time_grid(t0, t1, num_points, ts)
-    if isinstance(num_starts, bool) or not isinstance(num_starts, int) or num_starts < 0:
-        raise ValueError(f"num_starts must be an integer >= 0; got {num_starts!r}")
-    seed = 0 if key is None else key
-    if not isinstance(seed, int):
-        seed = int(jax.random.randint(seed, (), 0, 2**31 - 1))
+    x0, x1 = check_endpoints(x0, x1)
+    ts = check_time_grid(t0, t1, num_points, ts)
+    num_starts = check_positive(num_starts, "num_starts", integer=True, allow_zero=True)
+    if solver is None:
+        options.setdefault("max_steps", 1000)
+    solver = _resolve(solver, method, options, x0.size)
+    if not isinstance(continuation, list | tuple):
+        raise TypeError(f"continuation must be a list of models; got {continuation!r}")
+    if key is None or isinstance(key, int | np.integer):
+        seed = check_positive(0 if key is None else key, "key", integer=True, allow_zero=True)
+    else:
+        try:
+            seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"key must be a jax.random key or an integer seed >= 0; got {key!r}"
+            ) from err
     rng = np.random.default_rng(seed)
     fps = []
     if through is None:
-        if box is None:
-            lo, hi = np.minimum(x0, x1), np.maximum(x0, x1)
-            pad = 0.5 * np.maximum(hi - lo, 1e-3)
-            box = (lo - pad, hi + pad)
+        if box is not None:
+            box = (as_state(box[0], "box[0]"), as_state(box[1], "box[1]"))
+        else:
+            box = default_box(x0, x1)
         if x0.size <= 3:
             fps = fixed_points(sde, box[0], box[1], t=float(ts[0]), args=args)
         through = [fp.x for fp in fps if fp.kind == "stable"]
-    through = [as_state(p, "through") for p in through]
+    through = [check_endpoints(x0, p, names=("x0", "through[i]"))[1] for p in through]
     extent = float(np.max(np.abs(x1 - x0))) or 1.0
     starts = [("straight", None)]
     for p in through:
@@ -173,9 +203,8 @@ def find_paths(
                 ts=ts,
                 initial=res,
                 args=args,
-                max_steps=max_steps,
+                solver=solver,
                 accuracy=accuracy if last else None,
-                **solver_options,
             )
         attempts.append(
             {

@@ -1,16 +1,25 @@
 """The compiled CPU kernel of the block-tridiagonal solve, called from inside ``jit`` (XLA FFI).
 
-``_blocktri.c`` (built at install time when a C compiler is there, see ``setup.py``) is the same
-block Cholesky as ``_banded.scan_solve``, but runs as one XLA custom call: no host round trip,
-~40 us for 1000 blocks of 2 x 2 against ~300-500 us for LAPACK behind ``jax.pure_callback``.
+``_blocktri.cc`` (built at install time against the FFI headers jaxlib ships, when a C++
+compiler is there, see ``setup.py``) is the same block Cholesky as ``_banded.scan_solve``, but
+runs as one XLA custom call: no host round trip, ~40 us for 1000 blocks of 2 x 2 against
+~300-500 us for LAPACK behind ``jax.pure_callback``.
 
 ``native_available()`` registers the handler with XLA once, then checks it on a small system
 against a dense NumPy solve; any failure (extension not built, an XLA that rejects the handler,
-a wrong answer) makes it return False, and the solvers use the host-callback LAPACK path.
+a wrong answer) makes it return False, ``unavailable_reason()`` says which, and the solvers use
+the host-callback LAPACK path.
+
+Errors at run time (a workspace that cannot be allocated, operands of the wrong number, dtype or
+shape) are returned by the kernel to XLA with a message that starts with ``KERNEL_TAG``; JAX
+raises them from the jitted call (as ``jax.errors.JaxRuntimeError``, or ``ValueError`` from its
+fast dispatch path). ``kernel_errors()`` turns either into a ``RuntimeError`` that names the
+kernel and the ways around it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import jax
@@ -18,39 +27,59 @@ import jax.numpy as jnp
 import numpy as np
 
 _TARGET = "noisynoether_blocktri_solve"
+KERNEL_TAG = "noisynoether block-tridiagonal kernel"
 
 
 @functools.cache
-def _register() -> bool:
-    """Import the extension and register its handler with XLA (once); False if either fails."""
+def _register() -> str | None:
+    """Import the extension and register its handler with XLA (once); None, or why not."""
     try:
         from . import _blocktri
-    except ImportError:
-        return False
+    except ImportError as err:
+        return (
+            f"the extension noisynoether.solvers._blocktri is not built ({err}); it is compiled "
+            "at install time when a C++17 compiler and jax's FFI headers are present"
+        )
     try:
         jax.ffi.register_ffi_target(_TARGET, _blocktri.handler(), platform="cpu")
-    except Exception:  # an XLA that does not accept the handler: fall back, do not fail
-        return False
-    return True
+    except Exception as err:  # an XLA that does not accept the handler: fall back, do not fail
+        return f"this XLA refused the kernel's registration ({type(err).__name__}: {err})"
+    return None
 
 
 @functools.cache
+def unavailable_reason() -> str | None:
+    """Why the compiled kernel cannot be used here, or None when ``native_available()``."""
+    reason = _register()
+    if reason is not None:
+        return reason
+    try:
+        return _self_check()
+    except Exception as err:  # a kernel that cannot run here is not used
+        import jaxlib
+
+        from . import _blocktri
+
+        major, minor = _blocktri.ffi_api_version()
+        return (
+            f"the kernel (built against XLA FFI API {major}.{minor}) failed to run on this "
+            f"jaxlib {jaxlib.__version__}: {type(err).__name__}: {err}; rebuild it against "
+            "the installed jax with `pip install --no-build-isolation -e .`"
+        )
+
+
 def native_available() -> bool:
     """True when the compiled block-tridiagonal kernel is built, registered and verified (CPU).
 
-    The kernel (``solvers/_blocktri.c``) is compiled at install time when a C compiler is
+    The kernel (``solvers/_blocktri.cc``) is compiled at install time when a C++ compiler is
     present; the solvers then use it for ``linear_solver="auto"`` on the CPU. False means they
-    use LAPACK through a host callback instead (same results, slower per Newton step).
+    use LAPACK through a host callback instead (same results, slower per Newton step);
+    ``noisynoether.solvers._native.unavailable_reason()`` says why.
     """
-    if not _register():
-        return False
-    try:
-        return _self_check()
-    except Exception:  # a kernel that cannot run here is not used
-        return False
+    return unavailable_reason() is None
 
 
-def _self_check() -> bool:
+def _self_check() -> str | None:
     from ._banded import to_dense
 
     rng = np.random.default_rng(0)
@@ -63,7 +92,11 @@ def _self_check() -> bool:
         x, ok = jax.jit(native_solve)(B, C, r)
         _, bad = jax.jit(native_solve)(B - 10 * np.eye(n), C, r)
     ref = np.linalg.solve(to_dense(B, C), r.ravel()).reshape(M, n)
-    return bool(ok) and not bool(bad) and np.allclose(np.asarray(x), ref, rtol=1e-12, atol=1e-12)
+    if not (bool(ok) and not bool(bad)):
+        return "the kernel's self-check misreported positive definiteness"
+    if not np.allclose(np.asarray(x), ref, rtol=1e-12, atol=1e-12):
+        return "the kernel's self-check solve disagrees with a dense solve"
+    return None
 
 
 def native_solve(B, C, rhs):
@@ -72,20 +105,46 @@ def native_solve(B, C, rhs):
     Returns ``(x, ok)``; ok is False (and x zero) when H is not positive definite. CPU only
     (a custom call registered for the host platform).
     """
-    if not _register():
+    reason = _register()
+    if reason is not None:
         raise RuntimeError(
-            "the compiled block-tridiagonal kernel is not available (not built at install, or "
-            "not accepted by this XLA); use linear_solver='lapack'"
+            f"the compiled block-tridiagonal kernel is not available: {reason}; use "
+            "linear_solver='lapack'"
         )
     B, C, rhs = (jnp.asarray(a, jnp.float64) for a in (B, C, rhs))
+    if rhs.ndim < 2:
+        raise ValueError(f"rhs must have shape (..., M, n); got {rhs.shape}")
     M, n = rhs.shape[-2:]
-    if B.shape[-3:] != (M, n, n) or C.shape[-3:] != (M - 1, n, n):
+    if (
+        B.shape != rhs.shape[:-2] + (M, n, n)
+        or C.shape != rhs.shape[:-2] + (max(M - 1, 0), n, n)
+        or M < 1
+    ):
         raise ValueError(
             f"block shapes disagree: B {B.shape}, C {C.shape}, rhs {rhs.shape}; expected "
-            f"(..., {M}, {n}, {n}), (..., {M - 1}, {n}, {n}), (..., {M}, {n})"
+            f"(..., {M}, {n}, {n}), (..., {max(M - 1, 0)}, {n}, {n}), (..., {M}, {n}) with the "
+            "same leading dimensions and M >= 1"
         )
     out = (
         jax.ShapeDtypeStruct(rhs.shape, jnp.float64),
         jax.ShapeDtypeStruct(rhs.shape[:-2], jnp.bool_),
     )
     return jax.ffi.ffi_call(_TARGET, out, vmap_method="broadcast_all")(B, C, rhs)
+
+
+@contextlib.contextmanager
+def kernel_errors():
+    """Re-raise an error the kernel returned to XLA as a ``RuntimeError`` that says so.
+
+    Wrap the call that *executes* a jitted function using ``native_solve`` (errors surface
+    there, not at tracing). Other exceptions pass through unchanged.
+    """
+    try:
+        yield
+    except (jax.errors.JaxRuntimeError, ValueError) as err:
+        if KERNEL_TAG not in str(err):
+            raise
+        raise RuntimeError(
+            f"the compiled linear solver failed: {err}. The result would be meaningless, so "
+            "none is returned; linear_solver='lapack' or 'scan' avoids the kernel"
+        ) from err

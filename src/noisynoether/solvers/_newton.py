@@ -3,7 +3,7 @@
 Each step solves (H + lam diag(H)) dx = -g by a block-tridiagonal Cholesky: the cost is
 O(K n^3) per step, linear in the number of time points. The linear solvers:
 
-- ``native``: the compiled kernel ``_blocktri.c`` as an XLA FFI call (CPU; ``_native.py``);
+- ``native``: the compiled kernel ``_blocktri.cc`` as an XLA FFI call (CPU; ``_native.py``);
 - ``lapack``: LAPACK's banded Cholesky through a host callback (``_banded.py``);
 - ``cyclic``: block cyclic reduction in pure JAX (``_cyclic.py``; fastest on a GPU at large K);
 - ``scan``: a block Cholesky in ``lax.scan`` (``_banded.py``).

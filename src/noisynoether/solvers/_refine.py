@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 
 from . import _mesh
+from ._status import Status
 
 SAFETY = 1.5
 
@@ -58,23 +59,27 @@ def refine(solve, drift_mid, ts0, initial, accuracy: float, max_points: int):
         ts_c = _mesh.equidistribute(res_f.ts, res_f.xs, drift_mid(tm, xm), K_new)
         res_c = solve(ts_c, res_f)
     if failed:
+        status = (res_f if not res_f.converged else res_c).status
         message = (
             f"a solve did not converge while refining the grid (K = {ts_c.size} and "
             f"{ts_f.size}): {res_f.message if not res_f.converged else res_c.message}"
         )
     elif not done:
+        status = Status.ACCURACY_NOT_MET
         message = (
             f"accuracy target {accuracy:.1e} not met: estimated relative error {err:.1e} with "
-            f"K = {ts_f.size}; the next grid would exceed max_points = {max_points}. Raise "
-            "max_points or loosen accuracy."
+            f"K = {ts_f.size}; the next grid would exceed max_points = {max_points} (the smaller "
+            "of max_points and what max_memory allows). Raise max_points (or max_memory) or "
+            "loosen accuracy."
         )
     else:
+        status = Status.SUCCESSFUL
         message = res_f.message + f"; estimated relative action error {err:.1e} (K = {ts_f.size})"
     return dataclasses.replace(
         res_f,
         converged=bool(done and not failed),
+        status=status,
         message=message,
         action_error=float(err),
         refinement=tuple(history),
-        iterations=res_f.iterations,
     )

@@ -1,77 +1,175 @@
-"""PathResult: a most likely path, its Noether charges and the solver's diagnostics, as data."""
+"""The results of the path solvers: PathResult, EnergyPathResult and ShootResult.
+
+All three subclass ``PathSolution`` (``_solution.py``) and share its names and meanings; the
+fields below are the solver-specific ones. Names that changed in 0.2 keep working for one
+release through properties that emit a DeprecationWarning.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 
 import numpy as np
+
+from ._solution import PathSolution, deprecated_alias, pytree_result
+
+__all__ = ["ConvergenceError", "PathResult", "EnergyPathResult", "ShootResult"]
 
 
 class ConvergenceError(RuntimeError):
     """Raised by a solver called with ``throw=True`` when it does not converge."""
 
 
-@dataclass(frozen=True)
-class PathResult:
-    """A most likely path between two states in a fixed time, with its charges.
+def _stat(name, default=None):
+    return lambda self: self.stats.get(name, default)
+
+
+@pytree_result
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class PathResult(PathSolution):
+    """A most likely path between two states in a fixed time (``most_likely_path``).
+
+    Besides the common fields of ``PathSolution`` (``action`` is the minimal discrete action
+    S* of Eq. 8, transition density ~ exp(-S*), Eq. 7):
 
     Attributes:
-        ts: (K,) time grid.
-        xs: (K, n) the path; ``xs[0] == x0`` and ``xs[-1] == x1``.
-        action: the minimal discrete action S* (Eq. 8; transition density ~ exp(-S*), Eq. 7).
-        momentum: (K-1, n) p = 1/2 D^-1 (xdot - f) on each interval (Eq. 15).
-        energy: (K-1,) E = 1/4 xdot^T D^-1 xdot - 1/4 f^T D^-1 f on each interval (Eq. 10).
         angular_momentum: (K-1, n, n) L_ij = x_i p_j - x_j p_i on each interval (Eq. 17).
-        converged: True when the gradient reached the tolerance at a local minimum (the Hessian
-            was checked positive definite unless ``check_minimum=False``).
-        message: what happened, and what to try when it did not converge.
-        iterations: damped Newton iterations (accepted and rejected), over all restarts.
         grad_norm: final largest absolute gradient component, max_k |dS/dx_k|.
-        method: ``"newton"`` or ``"newton-cg"``.
-        rejected_steps: damped steps rejected by the gain-ratio test.
-        inner_iterations: linear solves (``newton``) or CG iterations (``newton-cg``).
         min_eigenvalue: smallest eigenvalue of the undamped Hessian at the end (None if not
             computed); positive at a strict local minimum.
-        saddle_escapes: times the solver left a saddle along a negative-curvature direction.
         action_error: with ``accuracy=``, the estimated relative error of ``action`` against the
             continuous minimum (Richardson, from this grid and the one of half its intervals
             refined); None otherwise.
         refinement: with ``accuracy=``, one dict per grid tried: K, S*, estimated error.
+        iterations: damped Newton iterations (accepted and rejected), over all restarts.
+        converged: True when the gradient reached the tolerance at a local minimum (the Hessian
+            was checked positive definite unless ``check_minimum=False``).
+        stats: ``method`` ("newton" or "newton-cg"), ``linear_solver``, ``rejected_steps``
+            (damped steps rejected by the gain-ratio test), ``inner_iterations`` (linear solves
+            or CG iterations), ``saddle_escapes`` (times the solver left a saddle).
+
+    Changed in 0.2: ``method``, ``rejected_steps``, ``inner_iterations`` and
+    ``saddle_escapes`` moved into ``stats`` (the old attributes still work, with a warning).
     """
 
-    ts: np.ndarray
-    xs: np.ndarray
-    action: float
-    momentum: np.ndarray
-    energy: np.ndarray
     angular_momentum: np.ndarray
-    converged: bool
-    message: str
-    iterations: int
     grad_norm: float
-    method: str = "newton"
-    rejected_steps: int = 0
-    inner_iterations: int = 0
     min_eigenvalue: float | None = None
-    saddle_escapes: int = 0
     action_error: float | None = None
     refinement: tuple = ()
 
-    @property
-    def energy_spread(self) -> float:
-        """max E - min E along the path: about 0 for autonomous models at a converged path."""
-        return float(np.ptp(self.energy))
+    _data_fields = (*PathSolution._data_fields, "angular_momentum")
 
-    @property
-    def momentum_spread(self) -> np.ndarray:
-        """(n,) max p - min p per component along the path."""
-        return np.ptp(self.momentum, axis=0)
+    method = deprecated_alias("method", 'stats["method"]', _stat("method", "newton"))
+    rejected_steps = deprecated_alias(
+        "rejected_steps", 'stats["rejected_steps"]', _stat("rejected_steps", 0)
+    )
+    inner_iterations = deprecated_alias(
+        "inner_iterations", 'stats["inner_iterations"]', _stat("inner_iterations", 0)
+    )
+    saddle_escapes = deprecated_alias(
+        "saddle_escapes", 'stats["saddle_escapes"]', _stat("saddle_escapes", 0)
+    )
 
-    def __repr__(self) -> str:
-        K, n = self.xs.shape
-        err = "" if self.action_error is None else f", action_error={self.action_error:.1e}"
+    def _summary_extra(self) -> str:
+        err = "" if self.action_error is None else f" (estimated error {self.action_error:.1e})"
+        return f"{err}, max |dS/dx| = {self.grad_norm:.2e}"
+
+
+@pytree_result
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class EnergyPathResult(PathSolution):
+    """A most likely path at fixed energy E (``path_with_energy``, the geometric action).
+
+    Common fields: ``ts`` are the times of the nodes, from ``t0``: t_{k+1} - t_k =
+    |d_k|_D / sqrt(|f_m|_D^2 + 4E), the time the path takes along each segment (at E = 0 the
+    true duration is infinite and ``ts`` is the finite, grid-dependent time of the regularised
+    integrand, for plotting); ``xs`` the nodes (equidistributed in arclength and, for E != 0,
+    time); ``action`` S = W - E T (Eq. 8; S = W at E = 0); ``energy`` and ``momentum`` the
+    charges of Eqs. 10 and 15 on each interval of (ts, xs) by the midpoint rule: ``energy`` is
+    about ``target_energy`` (a check); ``iterations`` damped Newton iterations over all outer
+    (redistribution) iterations.
+
+    Attributes:
+        target_energy: the energy E asked for.
+        duration: T(E) = int |phi'|_D / sqrt(|f|_D^2 + 4E) ds (Eq. 13 in 1-D); inf for E = 0.
+        geometric_action: W = 1/2 int (|phi'|_D sqrt(|f|_D^2 + 4E) - <phi', f>_D) ds.
+        arclength: (K,) Euclidean arclength of the nodes from x0.
+        grad_norm: final max |dW/dphi| over the interior nodes, normal to the path.
+        regularisation: the reg used in sqrt(|f|_D^2 + 4E + reg), reg = max(eps^2 - 4E, 0).
+        stats: ``outer_iterations`` (redistributions), ``history`` (per redistribution: how
+            far the curve moved, relative change of W).
+
+    Changed in 0.2: ``energy`` is now the (K-1,) energy along the path (it was the scalar E
+    asked for, now ``target_energy``); ``energy_along`` is its deprecated old name;
+    ``outer_iterations`` and ``extra`` moved into ``stats``.
+    """
+
+    target_energy: float
+    duration: float
+    geometric_action: float
+    arclength: np.ndarray
+    grad_norm: float
+    regularisation: float
+
+    _data_fields = (*PathSolution._data_fields, "arclength")
+
+    energy_along = deprecated_alias("energy_along", "energy", lambda self: self.energy)
+    outer_iterations = deprecated_alias(
+        "outer_iterations", 'stats["outer_iterations"]', _stat("outer_iterations", 0)
+    )
+    extra = deprecated_alias(
+        "extra", 'stats["history"]', lambda self: {"history": self.stats.get("history", ())}
+    )
+
+    def _summary_extra(self) -> str:
         return (
-            f"PathResult(K={K}, n={n}, action={self.action:.10g}{err}, converged={self.converged}, "
-            f"iterations={self.iterations}, grad_norm={self.grad_norm:.2e}, "
-            f"method={self.method!r}, message={self.message!r})"
+            f", W = {self.geometric_action:.12g}, E = {self.target_energy:.6g}, "
+            f"T = {self.duration:.8g}"
         )
+
+
+@pytree_result
+@dataclasses.dataclass(frozen=True, kw_only=True, repr=False)
+class ShootResult(PathSolution):
+    """A solution of Hamilton's equations from (x0, p0) (``shoot``, ``shoot_to``).
+
+    Common fields: ``action`` is the total action of Eq. 8 (``action_along[-1]``);
+    ``momentum`` and ``energy`` are the midpoint-rule charges on each interval of (ts, xs), as
+    on every result (compare ``ps`` and ``hamiltonian``, exact at the nodes); ``iterations``
+    are the Newton iterations of ``shoot_to`` (0 for ``shoot``); ``converged``: for ``shoot``
+    the integrator succeeded, for ``shoot_to`` also |x(t1) - x1| <= tol.
+
+    Attributes:
+        ps: (K, n) momenta p = 1/2 D^-1 (xdot - f) at the nodes (Eq. 15).
+        hamiltonian: (K,) H = p^T D p + p^T f at the nodes, which equals E of Eq. 10;
+            conserved for autonomous models (to the integrator's tolerance).
+        action_along: (K,) the action of Eq. 8 accumulated from ts[0] (int p^T D p dt).
+        p0: (n,) the initial momentum used.
+        miss: for ``shoot_to``, max |x(t1) - x1|; None for ``shoot``.
+        stats: ``method`` (the Runge-Kutta method), ``num_steps`` (integrator steps in the
+            last integration).
+
+    Changed in 0.2: ``energy`` is now the (K-1,) midpoint-rule energy (it was H at the nodes,
+    now ``hamiltonian``); ``action`` is the total (it was the cumulative array, now
+    ``action_along``); ``num_steps`` moved into ``stats``.
+    """
+
+    ps: np.ndarray
+    hamiltonian: np.ndarray
+    action_along: np.ndarray
+    p0: np.ndarray
+    miss: float | None = None
+
+    _data_fields = (*PathSolution._data_fields, "ps", "hamiltonian", "action_along", "p0")
+
+    num_steps = deprecated_alias("num_steps", 'stats["num_steps"]', _stat("num_steps", 0))
+
+    @property
+    def hamiltonian_spread(self) -> float:
+        """max H - min H at the nodes (integration error, for an autonomous model)."""
+        return float(np.ptp(self.hamiltonian))
+
+    def _summary_extra(self) -> str:
+        miss = "" if self.miss is None else f", miss = {self.miss:.2e}"
+        return f", H spread = {self.hamiltonian_spread:.2e}{miss}"

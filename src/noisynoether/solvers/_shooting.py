@@ -15,65 +15,21 @@ integrator.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import as_state, check_sde
-from ._result import ConvergenceError
+from .. import _lagrangian as lag
+from .._checks import check_endpoints, check_model_at, check_sde, check_time_grid
+from ._result import ConvergenceError, ShootResult
+from ._solver_base import configure
+from ._solver_shooting import Shooting
+from ._status import Status
 
-__all__ = ["ShootResult", "shoot", "shoot_to"]
-
-
-@dataclass(frozen=True)
-class ShootResult:
-    """A solution of Hamilton's equations from (x0, p0).
-
-    Attributes:
-        ts: (K,) output times.
-        xs: (K, n) states.
-        ps: (K, n) momenta p = 1/2 D^-1 (xdot - f) (Eq. 15).
-        energy: (K,) H = p^T D p + p^T f, which equals E of Eq. 10; conserved for autonomous
-            models (to the integrator's tolerance).
-        action: (K,) the action of Eq. 8 accumulated from ts[0] (int p^T D p dt).
-        p0: (n,) the initial momentum used.
-        converged: for ``shoot``: the integrator succeeded; for ``shoot_to``: also
-            |x(t1) - x1| <= tol.
-        message: what happened.
-        iterations: Newton iterations of ``shoot_to`` (0 for ``shoot``).
-        miss: for ``shoot_to``, max |x(t1) - x1|; None for ``shoot``.
-        num_steps: integrator steps taken (accepted and rejected) in the last integration.
-    """
-
-    ts: np.ndarray
-    xs: np.ndarray
-    ps: np.ndarray
-    energy: np.ndarray
-    action: np.ndarray
-    p0: np.ndarray
-    converged: bool
-    message: str
-    iterations: int = 0
-    miss: float | None = None
-    num_steps: int = 0
-    extra: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def energy_spread(self) -> float:
-        """max H - min H along the solution."""
-        return float(np.ptp(self.energy))
-
-    def __repr__(self) -> str:
-        K, n = self.xs.shape
-        miss = "" if self.miss is None else f", miss={self.miss:.2e}"
-        return (
-            f"ShootResult(K={K}, n={n}, action={self.action[-1]:.10g}, "
-            f"energy_spread={self.energy_spread:.2e}{miss}, converged={self.converged}, "
-            f"message={self.message!r})"
-        )
+__all__ = ["shoot", "shoot_to", "initial_momentum", "hamiltonian"]
 
 
 def hamiltonian(sde, t, x, p, args=None):
@@ -83,12 +39,10 @@ def hamiltonian(sde, t, x, p, args=None):
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(sde, solver_name: str):
+def _compiled(sde, method: str):
     import diffrax
 
-    solver = {"dopri8": diffrax.Dopri8, "tsit5": diffrax.Tsit5, "dopri5": diffrax.Dopri5}[
-        solver_name
-    ]()
+    solver = {"dopri8": diffrax.Dopri8, "tsit5": diffrax.Tsit5, "dopri5": diffrax.Dopri5}[method]()
 
     def vector_field(t, y, args):
         n = (y.shape[0] - 1) // 2
@@ -124,7 +78,9 @@ def _compiled(sde, solver_name: str):
         n = x0.shape[0]
         xs, ps = ys[:, :n], ys[:, n : 2 * n]
         H = jax.vmap(lambda t, x, p: hamiltonian(sde, t, x, p, args))(ts, xs, ps)
-        return xs, ps, H, ys[:, -1], ok, nsteps
+        p_mid = lag.interval_momentum(sde, ts, xs, args)
+        E_mid = lag.interval_energy(sde, ts, xs, args)
+        return xs, ps, H, ys[:, -1], ok, nsteps, p_mid, E_mid
 
     def end_and_jac(x0, p0, ts, args, rtol, atol, max_steps):
         n = x0.shape[0]
@@ -144,23 +100,11 @@ def _compiled(sde, solver_name: str):
     )
 
 
-def _times(t0, t1, num_points, ts):
-    if ts is not None:
-        ts = np.asarray(ts, dtype=np.float64)
-        if ts.ndim != 1 or ts.size < 2 or not np.all(np.isfinite(ts)):
-            raise ValueError(f"ts must be a finite 1-D array of >= 2 times; got {ts!r}")
-        d = np.diff(ts)
-        if not (np.all(d > 0) or np.all(d < 0)):
-            raise ValueError("ts must be strictly monotonic")
-        return ts
-    t0, t1 = float(t0), float(t1)
-    if not (np.isfinite(t0) and np.isfinite(t1)) or t0 == t1:
-        raise ValueError(f"need finite t0 != t1; got t0 = {t0!r}, t1 = {t1!r}")
-    if isinstance(num_points, bool) or not isinstance(num_points, int | np.integer):
-        raise TypeError(f"num_points must be an integer; got {num_points!r}")
-    if num_points < 2:
-        raise ValueError(f"num_points must be >= 2; got {num_points}")
-    return np.linspace(t0, t1, int(num_points))
+def _shooting(solver, options, entry):
+    """The Shooting object; a string ``solver`` is the method's name (the 0.1 spelling)."""
+    if isinstance(solver, str):
+        solver = Shooting(method=solver)
+    return configure(solver, Shooting(), (Shooting,), options, entry=entry)
 
 
 def shoot(
@@ -173,10 +117,8 @@ def shoot(
     num_points: int = 201,
     ts=None,
     args=None,
-    solver: str = "dopri8",
-    rtol: float = 1e-12,
-    atol: float = 1e-12,
-    max_steps: int = 100_000,
+    solver: Shooting | str | None = None,
+    **options,
 ) -> ShootResult:
     """Integrate Hamilton's equations ``xdot = f + 2 D p``, ``pdot = -dH/dx`` from (x0, p0).
 
@@ -188,37 +130,66 @@ def shoot(
     Args:
         sde: the model.
         x0, p0: (n,) initial state and momentum.
-        t0, t1: start and end times (t1 < t0 integrates backwards).
-        num_points: output points (uniform from t0 to t1) when ``ts`` is not given.
-        ts: output times (strictly monotonic; the first is the start).
+        t0, t1: start and end times, t1 > t0 (the same rules as ``most_likely_path``).
+        num_points: output points (uniform from t0 to t1, at least 3) when ``ts`` is not given.
+        ts: output times (strictly increasing, from t0 to t1).
         args: PyTree passed to drift and diffusion.
-        solver: ``"dopri8"``, ``"dopri5"`` or ``"tsit5"``.
-        rtol, atol: the step-size controller's tolerances.
-        max_steps: most integrator steps.
+        solver: ``nn.Shooting(method=..., rtol=..., atol=..., max_steps=...)``; a string is
+            the method's name (``"dopri8"``, ``"dopri5"``, ``"tsit5"``).
+        options: the options of ``Shooting`` as keywords (``rtol=``, ``method=``, ...).
 
     Returns:
-        A ``ShootResult`` with ``ts``, ``xs``, ``ps``, ``energy`` (H along it) and ``action``.
+        A ``ShootResult``: ``hamiltonian`` (H at the nodes), ``action_along`` (cumulative
+        action), ``action`` (the total), ``ps`` and the common per-interval charges.
     """
     check_sde(sde)
-    x0, p0 = as_state(x0, "x0"), as_state(p0, "p0")
-    if x0.shape != p0.shape:
-        raise ValueError(f"x0 and p0 must have the same shape; got {x0.shape} and {p0.shape}")
-    ts = _times(t0, t1, num_points, ts)
-    fns = _compiled(sde, solver)
-    xs, ps, H, S, ok, nsteps = fns["run"](
-        jnp.asarray(x0), jnp.asarray(p0), jnp.asarray(ts), args, rtol, atol, int(max_steps)
+    x0, p0 = check_endpoints(x0, p0, names=("x0", "p0"))
+    ts = check_time_grid(t0, t1, num_points, ts)
+    solver = _shooting(solver, options, "shoot")
+    check_model_at(sde, ts[:1], x0[None], args, what="x0")  # a NumPy drift: the helpful message
+    return _integrate(sde, x0, p0, ts, args, solver)
+
+
+def _integrate(sde, x0, p0, ts, args, solver: Shooting) -> ShootResult:
+    fns = _compiled(sde, solver.method)
+    xs, ps, H, S, ok, nsteps, p_mid, E_mid = fns["run"](
+        jnp.asarray(x0),
+        jnp.asarray(p0),
+        jnp.asarray(ts),
+        args,
+        solver.rtol,
+        solver.atol,
+        solver.max_steps,
     )
-    ok = bool(ok) and bool(np.all(np.isfinite(np.asarray(xs))))
+    xs, S = np.asarray(xs), np.asarray(S)
+    finite = bool(np.all(np.isfinite(xs)) and np.all(np.isfinite(S)))
+    if not bool(ok):
+        status, message = (
+            Status.INTEGRATOR_FAILED,
+            (
+                f"the integration stopped after {int(nsteps)} steps (max_steps = "
+                f"{solver.max_steps}): " + Status.INTEGRATOR_FAILED.message
+            ),
+        )
+    elif not finite:
+        status, message = Status.NONFINITE, "the solution is not finite (it blew up)"
+    else:
+        status, message = Status.SUCCESSFUL, f"integrated in {int(nsteps)} steps"
     return ShootResult(
         ts=ts,
-        xs=np.asarray(xs),
+        xs=xs,
+        action=float(S[-1]),
+        momentum=np.asarray(p_mid),
+        energy=np.asarray(E_mid),
+        converged=status is Status.SUCCESSFUL,
+        status=status,
+        message=message,
+        iterations=0,
+        stats=dict(method=solver.method, num_steps=int(nsteps)),
         ps=np.asarray(ps),
-        energy=np.asarray(H),
-        action=np.asarray(S),
+        hamiltonian=np.asarray(H),
+        action_along=S,
         p0=p0,
-        converged=ok,
-        message="integrated" if ok else "the integration failed (max_steps or a blow-up)",
-        num_steps=int(nsteps),
     )
 
 
@@ -248,13 +219,9 @@ def shoot_to(
     p0=None,
     num_points: int = 201,
     args=None,
-    solver: str = "dopri8",
-    rtol: float = 1e-12,
-    atol: float = 1e-12,
-    tol: float = 1e-10,
-    max_iterations: int = 50,
-    max_steps: int = 100_000,
+    solver: Shooting | str | None = None,
     throw: bool = False,
+    **options,
 ) -> ShootResult:
     """The most likely path from x0 at t0 to x1 at t1 by shooting on the initial momentum.
 
@@ -265,40 +232,39 @@ def shoot_to(
     shooting is ill conditioned (use ``most_likely_path`` there).
 
     Args:
-        p0: starting guess for the initial momentum; default ``initial_momentum`` of a coarse
-            ``most_likely_path`` (K = 201).
+        p0: starting guess for the initial momentum, shape (n,); default ``initial_momentum``
+            of a coarse ``most_likely_path`` (K = 201).
         num_points: output points of the returned path.
-        tol: stop when max |x(t1) - x1| <= tol * max(1, |x1|).
-        max_iterations: most Newton iterations.
-        (other arguments as in ``shoot``)
+        solver: ``nn.Shooting(...)``: the integrator's options and ``tol`` (stop when
+            max |x(t1) - x1| <= tol * max(1, |x1|)) and ``max_iterations`` (Newton).
+        sde, x0, x1, t0, t1, args, options: as in ``shoot`` (x1 the end state to hit).
 
     Returns:
         A ``ShootResult`` with ``miss`` and ``iterations``; ``converged`` when the end is hit.
     """
     check_sde(sde)
-    x0, x1 = as_state(x0, "x0"), as_state(x1, "x1")
-    if x0.shape != x1.shape:
-        raise ValueError(f"x0 and x1 must have the same shape; got {x0.shape} and {x1.shape}")
-    ts = _times(t0, t1, num_points, None)
+    x0, x1 = check_endpoints(x0, x1)
+    ts = check_time_grid(t0, t1, num_points, None)
+    solver = _shooting(solver, options, "shoot_to")
     if p0 is None:
         from ._most_likely_path import most_likely_path
 
-        guess = most_likely_path(sde, x0, x1, float(t0), float(t1), num_points=201, args=args)
+        guess = most_likely_path(sde, x0, x1, ts[0], ts[-1], num_points=201, args=args)
         p0 = initial_momentum(guess)
-    p = as_state(p0, "p0")
-    fns = _compiled(sde, solver)
+    _, p = check_endpoints(x0, p0, names=("x0", "p0"))
+    fns = _compiled(sde, solver.method)
     tsj = jnp.asarray(ts)
 
     def F(p):
         xe, ok, J = fns["end_and_jac"](
-            jnp.asarray(x0), jnp.asarray(p), tsj, args, rtol, atol, int(max_steps)
+            jnp.asarray(x0), jnp.asarray(p), tsj, args, solver.rtol, solver.atol, solver.max_steps
         )
         return np.asarray(xe) - x1, bool(ok), np.asarray(J)
 
-    scale = tol * max(1.0, float(np.max(np.abs(x1))))
+    scale = solver.tol * max(1.0, float(np.max(np.abs(x1))))
     r, ok, J = F(p)
     it = 0
-    while ok and np.max(np.abs(r)) > scale and it < max_iterations:
+    while ok and np.max(np.abs(r)) > scale and it < solver.max_iterations:
         it += 1
         try:
             dp = np.linalg.solve(J, -r)
@@ -313,39 +279,27 @@ def shoot_to(
         else:
             break
         p, r, ok, J = p + alpha * dp, r_new, ok_new, J_new
-    res = shoot(
-        sde,
-        x0,
-        p,
-        t0,
-        t1,
-        ts=ts,
-        args=args,
-        solver=solver,
-        rtol=rtol,
-        atol=atol,
-        max_steps=max_steps,
-    )
+    res = _integrate(sde, x0, p, ts, args, solver)
     miss = float(np.max(np.abs(res.xs[-1] - x1)))
-    converged = res.converged and miss <= scale
-    message = (
-        f"hit x1 to {miss:.1e} in {it} Newton iterations"
-        if converged
-        else f"missed x1 by {miss:.1e} after {it} Newton iterations: the flow may be too "
-        "sensitive to p0 over this time (shorter t1 - t0), or give a better p0"
-    )
-    if throw and not converged:
+    if res.converged and miss <= scale:
+        status, message = Status.SUCCESSFUL, f"hit x1 to {miss:.1e} in {it} Newton iterations"
+    elif not res.converged:
+        status, message = res.status, res.message + f" (after {it} Newton iterations on p0)"
+    else:
+        status, message = (
+            Status.TARGET_MISSED,
+            (
+                f"missed x1 by {miss:.1e} (tol {scale:.1e}) after {it} Newton iterations: the flow "
+                "may be too sensitive to p0 over this time (shorter t1 - t0), or give a better p0"
+            ),
+        )
+    if throw and status is not Status.SUCCESSFUL:
         raise ConvergenceError(message)
-    return ShootResult(
-        ts=res.ts,
-        xs=res.xs,
-        ps=res.ps,
-        energy=res.energy,
-        action=res.action,
-        p0=p,
-        converged=converged,
+    return dataclasses.replace(
+        res,
+        converged=status is Status.SUCCESSFUL,
+        status=status,
         message=message,
         iterations=it,
         miss=miss,
-        num_steps=res.num_steps,
     )

@@ -40,8 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _lagrangian as lag
-from .._checks import as_path, as_time_grid, check_model_on_path, check_sde
-from ._continuous import as_generator
+from .._checks import as_generator, as_path, as_time_grid, check_model_on_path, check_sde
 
 __all__ = ["ChargeBalance", "charge_balance"]
 

@@ -14,21 +14,20 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import as_path, as_time_grid, check_model_on_path, check_sde
-from ._balance import discrete_charges, endpoint_momenta
-from ._continuous import (
-    Symmetry,
-    SymmetryList,
+from .._checks import (
     as_generator,
+    as_path,
+    as_time_grid,
+    check_model_on_path,
+    check_sde,
     check_tol,
-    describe,
-    from_coordinates,
-    tidy_basis,
 )
+from ._balance import discrete_charges, endpoint_momenta
+from ._constraints import _SQRT2, basis, from_coordinates
+from ._naming import describe, tidy_basis
+from ._results import Symmetry, SymmetryList
 
 __all__ = ["conserved_quantities"]
-
-_SQRT2 = float(np.sqrt(2.0))
 
 
 def _as_paths(paths):
@@ -66,13 +65,8 @@ def _as_paths(paths):
 def _candidates(candidates, n):
     """(G, n, n) and (G, n): the default full affine basis E_ij, e_i, or the user's."""
     if candidates is None:
-        As = np.zeros((n * n + n, n, n))
-        bs = np.zeros((n * n + n, n))
-        for j in range(n * n):
-            As[j, j // n, j % n] = 1.0
-        for a in range(n):
-            bs[n * n + a, a] = 1.0
-        return As, bs
+        As, bs = basis(n)
+        return As / _SQRT2, bs
     if isinstance(candidates, (str, bytes)) or not hasattr(candidates, "__iter__"):
         raise TypeError(
             f"candidates must be a list of Symmetry objects or (A, b) pairs; "

@@ -8,15 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_sde
-from ._continuous import (
-    _time_residual,
-    as_generator,
-    as_points,
-    as_times,
-    check_model_at,
-    grid,
-)
+from .._checks import as_generator, as_points, as_times, check_model_at, check_sde, grid
+from ._constraints import _time_residual
+from ._continuous import DEFAULT_TIMES
 
 __all__ = ["symmetry_defect"]
 
@@ -87,10 +81,10 @@ def symmetry_defect(sde, generator, points, *, times=None, args=None) -> float:
     """
     check_sde(sde)
     points = as_points(points)
-    times = as_times(times)
+    times = as_times(times, default=DEFAULT_TIMES)
     n = points.shape[1]
+    check_model_at(sde, times, points, args)  # points of the model's dimension first
     kind, A, b = as_generator(generator, n)
-    check_model_at(sde, times, points, args)
     if kind == "time":
         if times.size < 2:
             raise ValueError(

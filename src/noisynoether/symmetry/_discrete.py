@@ -27,8 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_sde
-from ._continuous import as_points, as_times, check_model_at, check_tol, grid
+from .._checks import as_points, as_times, check_model_at, check_sde, check_tol, grid
+from ._continuous import DEFAULT_TIMES
 
 __all__ = ["DiscreteSymmetry", "find_discrete_symmetries"]
 
@@ -162,7 +162,7 @@ def find_discrete_symmetries(sde, points, *, times=None, tol: float = 1e-8, args
     """
     check_sde(sde)
     points = as_points(points)
-    times = as_times(times)
+    times = as_times(times, default=DEFAULT_TIMES)
     tol = check_tol(tol)
     check_model_at(sde, times, points, args)
     n = points.shape[1]

@@ -14,7 +14,7 @@ from ._curves import (
     action_vs_duration,
     duration_vs_energy,
 )
-from ._quasipotential import Barrier, barrier, quasipotential
+from ._quasipotential import Barrier, BarrierRoute, Quasipotential, barrier, quasipotential
 from ._rates import EscapeRate, escape_rate
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "action_vs_duration",
     "duration_vs_energy",
     "Barrier",
+    "BarrierRoute",
+    "Quasipotential",
     "barrier",
     "quasipotential",
     "EscapeRate",

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import as_state, check_sde
+from .._checks import check_endpoints, check_positive, check_sde
 from ..solvers._geometric import path_with_energy
-from ..solvers._most_likely_path import most_likely_path
+from ..solvers._most_likely_path import _resolve, most_likely_path
+from ..solvers._solver_base import configure
+from ..solvers._solver_geometric import Geometric
 
 __all__ = ["ActionDurationCurve", "EnergyDurationCurve", "action_vs_duration", "duration_vs_energy"]
 
@@ -53,20 +55,10 @@ class ActionDurationCurve:
         )
 
     def plot(self, axes=None):
-        """S*(T) and E(T) side by side (matplotlib); returns the figure."""
-        import matplotlib.pyplot as plt
+        """S*(T) and E(T) side by side (``plotting.plot_action_duration``); returns the figure."""
+        from ..plotting import plot_action_duration
 
-        if axes is None:
-            fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
-        else:
-            fig = axes[0].figure
-        axes[0].plot(self.durations, self.actions, "o-")
-        axes[0].set(xlabel="duration T", ylabel="S*(T)", xscale="log")
-        axes[1].plot(self.durations, self.energies, "o-", label="E (Eq. 10)")
-        axes[1].plot(self.durations, -self.dS_dT, "x", label="-dS*/dT")
-        axes[1].set(xlabel="duration T", ylabel="E", xscale="log", yscale="symlog")
-        axes[1].legend()
-        return fig
+        return plot_action_duration(self, axes=axes)
 
 
 @dataclass(frozen=True)
@@ -102,22 +94,10 @@ class EnergyDurationCurve:
         return float(np.max(np.abs(self.identity_residual[ok]) / self.durations[ok]))
 
     def plot(self, axes=None):
-        """T(E) and S*(T) (matplotlib); returns the figure."""
-        import matplotlib.pyplot as plt
+        """T(E) and S*(T) (``plotting.plot_energy_duration``); returns the figure."""
+        from ..plotting import plot_energy_duration
 
-        if axes is None:
-            fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), constrained_layout=True)
-        else:
-            fig = axes[0].figure
-        fin = np.isfinite(self.durations)
-        axes[0].plot(self.energies[fin], self.durations[fin], "o-")
-        axes[0].set(xlabel="energy E", ylabel="duration T(E)", xscale="symlog", yscale="log")
-        axes[1].plot(self.durations[fin], self.actions[fin], "o-", label="S = W - E T")
-        for e, s in zip(self.energies[~fin], self.actions[~fin], strict=True):
-            axes[1].axhline(s, ls="--", color="k", label=f"S at E = {e:g} (T = inf)")
-        axes[1].set(xlabel="duration T", ylabel="S*", xscale="log")
-        axes[1].legend()
-        return fig
+        return plot_energy_duration(self, axes=axes)
 
 
 def _positive_sorted(values, name):
@@ -136,7 +116,9 @@ def action_vs_duration(
     num_points: int = 1001,
     args=None,
     rel_step: float = 1e-3,
-    **solver_options,
+    method: str = "auto",
+    solver=None,
+    **options,
 ) -> ActionDurationCurve:
     """S*(T) and E(T) for each duration T, with the identity dS*/dT = -E checked numerically.
 
@@ -147,11 +129,17 @@ def action_vs_duration(
     Args:
         durations: T values > 0 (any order; the result keeps the given order).
         num_points: K per solve.
-        rel_step: relative step of the derivative check.
-        solver_options: passed on to ``most_likely_path`` (e.g. ``rtol``, ``max_steps``).
+        rel_step: relative step of the derivative check, in (0, 1).
+        method, solver, options: the solver, as in ``most_likely_path`` (``nn.Newton(...)``,
+            or its options as keywords: ``rtol=``, ``max_steps=``, ``damping=``, ...); the
+            damping defaults to 1e-5 for every solve.
     """
     check_sde(sde)
-    x0, x1 = as_state(x0, "x0"), as_state(x1, "x1")
+    x0, x1 = check_endpoints(x0, x1)
+    rel_step = check_positive(rel_step, "rel_step", upper=1.0)
+    solver = _resolve(solver, method, options, x0.size)
+    if solver.damping is None:
+        solver = solver.replace(damping=1e-5)
     Ts = _positive_sorted(durations, "durations")
     if np.any(Ts <= 0):
         raise ValueError(f"durations must be > 0; got {Ts}")
@@ -169,8 +157,7 @@ def action_vs_duration(
             num_points=num_points,
             args=args,
             initial=None if init is None else init.xs,
-            damping=1e-5,
-            **solver_options,
+            solver=solver,
         )
 
     for i in order:
@@ -204,7 +191,9 @@ def duration_vs_energy(
     num_points: int = 401,
     args=None,
     rel_step: float = 1e-3,
-    **solver_options,
+    initial=None,
+    solver: Geometric | None = None,
+    **options,
 ) -> EnergyDurationCurve:
     """T(E), W(E) and S = W - E T for each energy E, by ``path_with_energy``.
 
@@ -216,19 +205,23 @@ def duration_vs_energy(
     Args:
         energies: E values (any order; the result keeps the given order).
         num_points: nodes per path.
-        rel_step: relative step of the derivative check.
-        solver_options: passed on to ``path_with_energy`` (e.g. ``initial``, ``rtol``).
+        rel_step: relative step of the derivative check, in (0, 1).
+        initial: starting curve of the first (largest) energy, as in ``path_with_energy``.
+        solver, options: ``nn.Geometric(...)``, or its options as keywords (``rtol=``, ...),
+            used for every solve.
     """
     check_sde(sde)
-    x0, x1 = as_state(x0, "x0"), as_state(x1, "x1")
+    x0, x1 = check_endpoints(x0, x1)
+    rel_step = check_positive(rel_step, "rel_step", upper=1.0)
+    solver = configure(solver, Geometric(), (Geometric,), options, entry="duration_vs_energy")
     Es = _positive_sorted(energies, "energies")
     order = np.argsort(-Es)
-    init = solver_options.pop("initial", None)
+    init = initial
     out = [None] * Es.size
     for i in order:
         E = Es[i]
         res = path_with_energy(
-            sde, x0, x1, E, num_points=num_points, args=args, initial=init, **solver_options
+            sde, x0, x1, E, num_points=num_points, args=args, initial=init, solver=solver
         )
         ok = res.converged
         if E != 0.0:
@@ -240,7 +233,7 @@ def duration_vs_energy(
                 num_points=num_points,
                 args=args,
                 initial=res,
-                **solver_options,
+                solver=solver,
             )
             hi = path_with_energy(
                 sde,
@@ -250,7 +243,7 @@ def duration_vs_energy(
                 num_points=num_points,
                 args=args,
                 initial=res,
-                **solver_options,
+                solver=solver,
             )
             dW = (hi.geometric_action - lo.geometric_action) / (2 * rel_step * E)
             ok = ok and lo.converged and hi.converged

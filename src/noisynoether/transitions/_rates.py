@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import as_state, check_sde
+from .._checks import check_endpoints, check_model_at, check_sde
 
 __all__ = ["EscapeRate", "escape_rate"]
 
@@ -61,9 +61,8 @@ def escape_rate(sde, attractor, saddle, *, args=None, symmetry_tol: float = 1e-8
             is not a minimum, or a saddle without exactly one unstable direction.
     """
     check_sde(sde)
-    m, s = as_state(attractor, "attractor"), as_state(saddle, "saddle")
-    if m.shape != s.shape:
-        raise ValueError(f"attractor and saddle must have the same shape; got {m.shape}, {s.shape}")
+    m, s = check_endpoints(attractor, saddle, names=("attractor", "saddle"))
+    check_model_at(sde, [0.0], np.stack([m, s]), args, what="attractor and saddle")
     if not sde.is_constant_diffusion or sde.diffusion_form != "scalar":
         raise ValueError(
             "escape_rate needs a constant isotropic diffusion D = d I (a scalar diffusion=); the "

@@ -1,4 +1,4 @@
-"""Writing a case study's summary.json and report.md (used by the CLI; not part of the core)."""
+"""Writing a case study's summary.json and report.md (the command line's; not part of the core)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def table_rows(data: dict) -> tuple[list[str], list[list[str]]]:
                 *[f"{ch[c]['spread']:.1e}" for c in charge_cols],
                 "yes" if r["converged"] else "NO",
                 str(r["iterations"]),
-                f"{r['grad_norm']:.1e}",
+                "-" if r["grad_norm"] is None else f"{r['grad_norm']:.1e}",
                 str(r["grid"]["K"]),
             ]
         )

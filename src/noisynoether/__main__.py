@@ -1,0 +1,7 @@
+"""``python -m noisynoether``: the command line (``noisynoether.cli.main``)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
