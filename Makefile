@@ -21,11 +21,18 @@ venv: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 reproduce: $(VENV)/.installed
-	$(VENV)/bin/noisynoether reproduce all --out $(OUT)
+	$(VENV)/bin/noisynoether reproduce all --out $(OUT) --force
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; a test file stays in one process, so
+# its models compile once), sharing a JAX compilation cache that lives for this run only (a
+# function compiled by one test process, or a README example, is loaded by the others).
 # pytest exits 5 when it collects no test: that is a failure of the suite, said plainly.
+TEST_WORKERS ?= 2
 test: $(VENV)/.dev-installed
-	$(PY) -m pytest -q; rc=$$?; \
+	cache=$$(mktemp -d); \
+	JAX_COMPILATION_CACHE_DIR=$$cache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
+	JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=0 \
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15; rc=$$?; rm -rf $$cache; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 bench: $(VENV)/.installed

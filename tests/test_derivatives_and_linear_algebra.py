@@ -35,7 +35,8 @@ def test_gradient_and_hessian_match_finite_differences():
     def S(xi):
         return float(vg(jnp.asarray(xi))[0])
 
-    _, g, _, B, C = _assemble.value_grad_hessian(sde, jnp.asarray(ts), jnp.asarray(x), xa, xb, None)
+    vgh = jax.jit(lambda xi: _assemble.value_grad_hessian(sde, jnp.asarray(ts), xi, xa, xb, None))
+    _, g, _, B, C = vgh(jnp.asarray(x))
     h = 1e-5
     g_fd = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
@@ -80,7 +81,7 @@ def test_banded_solvers_match_a_dense_solve(M, n):
     # An indefinite matrix is reported, not solved.
     shifted = B - 100 * n * np.eye(n)
     for solve in solvers:
-        _, ok = solve(jnp.asarray(shifted), jnp.asarray(C), jnp.asarray(rhs))
+        _, ok = jax.jit(solve)(jnp.asarray(shifted), jnp.asarray(C), jnp.asarray(rhs))
         assert not bool(ok)
 
 

@@ -39,6 +39,7 @@ from ._model import (  # noqa: F401
     check_autonomous,
     check_model_at,
     check_model_on_path,
+    check_sample,
     explain_trace_error,
     untraceable_message,
 )

@@ -281,3 +281,19 @@ def check_autonomous(sde: SDE, xs: np.ndarray, args, *, entry: str) -> None:
 
 
 #: Default memory limit (bytes) of the solvers' estimate check (``max_memory=``): 4 GiB.
+
+
+def check_sample(sde: SDE, points, times, tol, args, *, default_times) -> tuple:
+    """The sample (points, times, tol) of a symmetry search, checked, with the model on it.
+
+    Returns ``(points (m, n), times (T,), tol)``; the model is evaluated at every pair.
+    """
+    from ._arrays import as_points, as_times
+    from ._values import check_sde, check_tol
+
+    check_sde(sde)
+    points = as_points(points)
+    times = as_times(times, default=default_times)
+    tol = check_tol(tol)
+    check_model_at(sde, times, points, args)
+    return points, times, tol

@@ -30,31 +30,12 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
 
     def run(ts, x_int, xa, xb, args, rtol, max_steps, lam0):
         TRACE_COUNT["solve"] += 1
+        common = dict(rtol=rtol, max_steps=max_steps, lam0=lam0)
         if method == "newton":
             return _newton.solve(
-                sde,
-                ts,
-                x_int,
-                xa,
-                xb,
-                args,
-                linear_solver=linear_solver,
-                rtol=rtol,
-                max_steps=max_steps,
-                lam0=lam0,
+                sde, ts, x_int, xa, xb, args, linear_solver=linear_solver, **common
             )
-        return _newton_cg.solve(
-            sde,
-            ts,
-            x_int,
-            xa,
-            xb,
-            args,
-            rtol=rtol,
-            max_steps=max_steps,
-            lam0=lam0,
-            max_cg=max_cg,
-        )
+        return _newton_cg.solve(sde, ts, x_int, xa, xb, args, max_cg=max_cg, **common)
 
     def action(ts, x_int, xa, xb, args):
         return lag.total_action(sde, ts, _assemble.full_path(x_int, xa, xb), args)

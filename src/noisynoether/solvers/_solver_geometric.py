@@ -15,7 +15,7 @@ __all__ = ["Geometric"]
 class Geometric(SolverBase):
     """The string method for the geometric (Maupertuis) action at fixed energy E.
 
-    Options:
+    Attributes:
         rtol: tolerance of each Newton solve (as in ``Newton``).
         xtol: stop when an outer iteration moves the curve (the nodes' displacement normal to
             it) by no more than xtol * (path length) ...

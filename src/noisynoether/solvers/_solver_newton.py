@@ -32,7 +32,7 @@ class _NewtonOptions(SolverBase):
 class Newton(_NewtonOptions):
     """Damped (Levenberg-Marquardt) Newton on the exact block-tridiagonal Hessian.
 
-    Options:
+    Attributes:
         rtol: stop when ``max |dS/dx| <= rtol * max(g_scale, 1)``, g_scale the largest
             single-interval partial derivative (the gradient's rounding level ~1e-16 g_scale).
         max_steps: most damped Newton steps per run.

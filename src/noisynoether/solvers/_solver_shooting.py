@@ -17,7 +17,7 @@ METHODS = ("dopri8", "dopri5", "tsit5")
 class Shooting(SolverBase):
     """Integrate Hamilton's equations with diffrax; ``shoot_to`` adds Newton on p0.
 
-    Options:
+    Attributes:
         method: the adaptive Runge-Kutta method, ``"dopri8"``, ``"dopri5"`` or ``"tsit5"``.
         rtol, atol: the step-size controller's tolerances.
         max_steps: most integrator steps.

@@ -28,7 +28,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import _short, as_points, as_times, check_model_at, check_sde, check_tol, grid
+from .._checks import _short, check_sample, grid
 from ._constraints import (
     _local_terms,
     _time_residual,
@@ -96,11 +96,7 @@ def find_symmetries(sde, points, *, times=None, tol: float = 1e-8, args=None) ->
         ['rotation in the (x1, x2) plane', 'rotation in the (x1, x3) plane',
          'rotation in the (x2, x3) plane', 'time translation (energy, Eq. 10)']
     """
-    check_sde(sde)
-    points = as_points(points)
-    times = as_times(times, default=DEFAULT_TIMES)
-    tol = check_tol(tol)
-    check_model_at(sde, times, points, args)
+    points, times, tol = check_sample(sde, points, times, tol, args, default_times=DEFAULT_TIMES)
     n = points.shape[1]
 
     tt, xx = grid(times, points)

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import as_points, as_times, check_model_at, check_sde, check_tol, grid
+from .._checks import check_model_at, check_sample, grid
 from ._continuous import DEFAULT_TIMES
 
 __all__ = ["DiscreteSymmetry", "find_discrete_symmetries"]
@@ -160,11 +160,7 @@ def find_discrete_symmetries(sde, points, *, times=None, tol: float = 1e-8, args
         A list of ``DiscreteSymmetry`` (``.matrix``, ``.name``, ``.residual``), fewest moved
         coordinates first; empty when there is none.
     """
-    check_sde(sde)
-    points = as_points(points)
-    times = as_times(times, default=DEFAULT_TIMES)
-    tol = check_tol(tol)
-    check_model_at(sde, times, points, args)
+    points, times, tol = check_sample(sde, points, times, tol, args, default_times=DEFAULT_TIMES)
     n = points.shape[1]
     Ps = _signed_permutations(n)
     if not Ps:
