@@ -18,7 +18,6 @@ import argparse
 import functools
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import jax
@@ -32,33 +31,15 @@ jax.config.update("jax_enable_x64", True)
 SOLVERS = ("native", "cyclic", "scan", "lapack")
 
 
-@dataclass(frozen=True, eq=False)
-class RateNetwork:
-    W: np.ndarray
-
-    def __call__(self, t, x, args):
-        return -x + jnp.asarray(self.W) @ jnp.tanh(x)
+from bench_large_n import problem as rate_network_problem  # noqa: E402  (same folder)
+from bench_large_n import timed  # noqa: E402
 
 
 def problem(n, seed=0):
+    """Fig. 1c's network at n = 2; the random rate network of bench_large_n otherwise."""
     if n == 2:
         return nn.models.multistable(), np.array([3.0, 0.1]), np.array([0.1, 3.0])
-    rng = np.random.default_rng(seed)
-    W = 0.8 * rng.standard_normal((n, n)) / np.sqrt(n)
-    sde = nn.SDE(drift=RateNetwork(W), diffusion=0.1)
-    return sde, 0.5 * rng.standard_normal(n), 0.5 * rng.standard_normal(n)
-
-
-def timed(fn, repeat):
-    t = time.perf_counter()
-    res = fn()
-    first = time.perf_counter() - t
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        res = fn()
-        best = min(best, time.perf_counter() - t)
-    return res, first - best, best
+    return rate_network_problem(n, seed)
 
 
 def per_solve(sizes, dims, repeat, solvers):
