@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import noisynoether as nn
-from noisynoether.solvers import _assemble, _banded, _cyclic, _minimum, _native
+from noisynoether.solvers import _assemble, _banded, _cyclic, _native
 
 
 def _random_model(seed=0, n=3):
@@ -105,43 +105,51 @@ _SOLVES = [
 
 
 @pytest.mark.parametrize("solver", _SOLVES)
-@pytest.mark.parametrize("M, n, spread", [(200, 2, 1.0), (60, 3, 0.1), (1, 1, 1.0)])
-def test_lanczos_smallest_eigenvalue_matches_dense(M, n, spread, solver, on_cpu):
-    rng = np.random.default_rng(M + n)
-    A = rng.normal(size=(M, n, n))
-    B = spread * (A @ np.swapaxes(A, 1, 2)) + 4 * n * np.eye(n)
-    C = spread * rng.normal(size=(max(M - 1, 0), n, n))
-    w = np.linalg.eigvalsh(_banded.to_dense(B, C))
-    fn = jax.jit(
-        lambda B, C: _minimum.smallest_eigenvalue_pd(
-            B,
-            C,
-            {"native": _native.native_solve, "lapack": _banded.lapack_solve}[solver],
-            max_iter=60,
-        )
-    )
-    lam, pd, settled = fn(B, C)
-    assert bool(pd) and bool(settled)
-    assert float(lam) == pytest.approx(w[0], rel=1e-10)
-    # Shifted past the smallest eigenvalue: the Cholesky says "not positive definite".
-    _, pd, _ = fn(B - (w[0] + 1e-3) * np.eye(n), C)
-    assert not bool(pd)
+def test_curvature_probe_finds_negative_curvature_off_the_symmetric_start(solver, on_cpu):
+    """The in-loop probe (_curvature.make_curvature): silent on a positive definite H and on one
+    with an exact zero eigenvalue (a zero mode is not a saddle), a direction with v^T H v < 0
+    on an indefinite H whose negative mode is antisymmetric (a start on the axis has no
+    component along it, the probe's random part does)."""
+    from noisynoether.solvers import _curvature
+
+    M, n = 120, 2
+    k = np.arange(M)
+    # Two decoupled chains: x (the "axis", positive definite) and y (the "off-axis" mode).
+    B = np.zeros((M, n, n))
+    B[:, 0, 0], B[:, 1, 1] = 4.0, 2.0
+    C = np.zeros((M - 1, n, n))
+    C[:, 0, 0], C[:, 1, 1] = -1.0, -1.0
+    H = _banded.to_dense(B, C)
+    wy = np.linalg.eigvalsh(H[1::2, 1::2])
+    solve = {"native": _native.native_solve, "lapack": _banded.lapack_solve}[solver]
+    probe = jax.jit(_curvature.make_curvature(solve))
+    g = np.zeros((M, n))
+    g[:, 0] = np.sin(np.pi * (k + 1) / (M + 1))  # a gradient on the axis
+    for shift, expect in ((0.0, False), (wy[0], False), (wy[0] + 1e-3, True)):
+        Bs = B.copy()
+        Bs[:, 1, 1] -= shift
+        negative, found, v, _ = probe(np.zeros((M, n)), g, (Bs, C), 1e-3)
+        assert bool(found) is expect and bool(negative) is expect
+        if expect:
+            curv = float(np.ravel(v) @ _banded.to_dense(Bs, C) @ np.ravel(v))
+            assert curv < -1e-4
+            assert np.max(np.abs(np.asarray(v)[:, 1])) > 10 * np.max(np.abs(np.asarray(v)[:, 0]))
 
 
-def test_smallest_eigenpair_matches_dense_eigh():
+@pytest.mark.parametrize("M", [60, 400])  # dense (N <= 600) and shift-invert Lanczos
+def test_lowest_eigenpairs_match_dense_eigh(M):
+    from noisynoether.solvers import _zero_modes
+
     rng = np.random.default_rng(5)
-    M, n = 60, 2
+    n = 2
     B = rng.normal(size=(M, n, n))
     B = B + np.swapaxes(B, 1, 2) + 3 * np.eye(n)
     C = rng.normal(size=(M - 1, n, n))
-    H = _banded.to_dense(B, C)
-    w = np.linalg.eigvalsh(H)
+    w = np.linalg.eigvalsh(_banded.to_dense(B, C))
     for shift in (0.0, w[0] - 1.0, w[0] + 2.0):  # indefinite, positive definite, indefinite
         Bs = B - shift * np.eye(n)
-        lam, v = _banded.smallest_eigenpair(Bs, C)
-        assert lam == pytest.approx(w[0] - shift, abs=1e-10)
+        lam, V, _ = _zero_modes.lowest_eigenpairs(Bs, C, 3)
+        np.testing.assert_allclose(lam, w[:3] - shift, atol=1e-9)
         Hs = _banded.to_dense(Bs, C)
-        # The vector is exact to 1e-9 where it is used (indefinite H, saddle escape); for a
-        # positive definite H only the eigenvalue is needed and the vector is looser.
-        tol = 1e-9 if lam < 0 else 1e-4
-        np.testing.assert_allclose(Hs @ v.ravel(), lam * v.ravel(), atol=tol)
+        for i in range(3):
+            np.testing.assert_allclose(Hs @ V[i].ravel(), lam[i] * V[i].ravel(), atol=1e-8)

@@ -25,7 +25,12 @@ def interval_term(sde, t_a, t_b, x_a, x_b, args):
     tm = 0.5 * (t_a + t_b)
     xm = 0.5 * (x_a + x_b)
     r = (x_b - x_a) / dt - sde.f(tm, xm, args)
-    return 0.25 * dt * jnp.vdot(r, sde.D_inv_apply(tm, xm, r, args))
+    u = sde.D_inv_apply(tm, xm, r, args)
+    q = jnp.vdot(r, u)
+    # r^T D^-1 r < 0 (beyond rounding) means D is not positive definite at this midpoint: the
+    # action is +inf there, so no Newton step is accepted into such a region.
+    bad = q < -1e-10 * jnp.linalg.norm(r) * jnp.linalg.norm(u)
+    return 0.25 * dt * jnp.where(bad, jnp.inf, q)
 
 
 def _per_interval(fn, sde, ts, xs, args):

@@ -5,7 +5,8 @@ Used by every public entry point (``check_endpoints``, ``check_time_grid``, ``ch
 One import place (``from noisynoether._checks import ...``), three files by concept:
 ``_values`` (numbers, choices, flags, keys, memory), ``_arrays`` (states, grids, paths, points,
 boxes, generators) and ``_model`` (the user's drift and diffusion, traced as the solvers trace
-them, with the one jax.numpy message).
+them, with the one jax.numpy message); ``_dynamics`` checks what a formula needs of the drift
+(a stable fixed point, autonomy, a gradient structure).
 """
 
 from ._arrays import (  # noqa: F401
@@ -23,6 +24,14 @@ from ._arrays import (  # noqa: F401
     default_box,
     grid,
     make_time_grid,
+)
+from ._dynamics import (  # noqa: F401
+    check_autonomous_drift,
+    check_fixed_point,
+    check_gradient_drift,
+    check_stable_fixed_point,
+    drift_and_jacobian,
+    sample_around,
 )
 from ._model import (  # noqa: F401
     _PARTS,

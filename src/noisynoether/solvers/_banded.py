@@ -22,7 +22,6 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 import scipy.sparse
-import scipy.sparse.linalg as spla
 from scipy.linalg import lapack
 
 
@@ -138,57 +137,3 @@ def to_sparse(B, C):
     u = ab.shape[0] - 1
     upper = scipy.sparse.dia_matrix((ab, u - np.arange(u + 1)), shape=(ab.shape[1],) * 2)
     return (upper + upper.T - scipy.sparse.diags(ab[u])).tocsc()
-
-
-def _inverse_iteration(H, c, iters=60, rtol=1e-12):
-    """Smallest eigenpair of a positive definite H from its banded Cholesky factor c.
-
-    Stops when the Rayleigh quotient changes by less than ``rtol`` (relative); it converges
-    like (lambda_1 / lambda_2)^(2k), twice as fast as the vector, so the eigenvalue is accurate
-    to about rtol while the vector's residual may be ~sqrt(rtol) (it is only needed, and then
-    computed by Lanczos, when H is indefinite). Returns None when the quotient has not settled
-    within ``iters`` steps.
-    """
-    v = np.random.default_rng(0).standard_normal(H.shape[0])
-    v /= np.linalg.norm(v)
-    lam_old = np.inf
-    for _ in range(iters):
-        w = lapack.dpbtrs(c, v[:, None], lower=0)[0][:, 0]
-        v = w / np.linalg.norm(w)
-        lam = float(v @ (H @ v))
-        if abs(lam - lam_old) <= rtol * abs(lam):
-            return lam, v
-        lam_old = lam
-    return None
-
-
-def smallest_eigenpair(B, C):
-    """Smallest eigenvalue and unit eigenvector (M, n) of the block-tridiagonal H.
-
-    Cost linear in M: a banded Cholesky decides whether H is positive definite; shift-invert
-    Lanczos (sparse LU) finds the pair, shifted to 0 when H is positive definite and to a
-    Gershgorin lower bound of the spectrum when it is not.
-    """
-    B, C = np.asarray(B), np.asarray(C)
-    M, n, _ = B.shape
-    H = to_sparse(B, C)
-    N = H.shape[0]
-    if N <= 64:
-        w, v = np.linalg.eigh(H.toarray())
-        return float(w[0]), v[:, 0].reshape(M, n)
-    c, info = lapack.dpbtrf(to_band(B, C), lower=0)
-    if info == 0:
-        # Positive definite (decided exactly by the Cholesky): the smallest eigenvalue by
-        # inverse iteration with the factor, falling back to Lanczos if it converges slowly.
-        pair = _inverse_iteration(H, c)
-        if pair is not None:
-            lam, v = pair
-            return lam, v.reshape(M, n)
-        sigma = 0.0
-    else:  # indefinite: shift to a Gershgorin lower bound of the spectrum
-        absrow = np.asarray(abs(H).sum(axis=1)).ravel()
-        diag = H.diagonal()
-        sigma = float(np.min(diag - (absrow - np.abs(diag))))
-    w, v = spla.eigsh(H, k=1, sigma=sigma, which="LM")
-    i = int(np.argmin(w))
-    return float(w[i]), v[:, i].reshape(M, n)

@@ -1,8 +1,10 @@
 """One fixed-time solve on one grid: damped Newton (or Newton-CG), then the minimum check.
 
 ``compiled`` builds the jitted pieces for one model and method (jit caches each shape);
-``solve`` runs the solver, checks the Hessian at the end and escapes saddles
-(``_minimum.py``), and returns a ``PathResult`` with its ``Status``.
+``solve`` runs the solver (which follows negative curvature in every iteration, ``_lm.py``),
+certifies the end point from the lowest Hessian eigenvalues (``_zero_modes.py``: no negative
+one; zero modes counted and matched with the model's symmetries), escapes a saddle the loop
+missed (``_minimum.py``), and returns a ``PathResult`` with its ``Status``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _lagrangian as lag
-from . import _assemble, _lm, _minimum, _native, _newton, _newton_cg
+from . import _assemble, _lm, _minimum, _native, _newton, _newton_cg, _zero_modes
 from ._result import PathResult
 from ._status import Status
 
@@ -40,16 +42,6 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
     def action(ts, x_int, xa, xb, args):
         return lag.total_action(sde, ts, _assemble.full_path(x_int, xa, xb), args)
 
-    def hessian_blocks(ts, x_int, xa, xb, args):
-        return _assemble.value_grad_hessian(sde, ts, x_int, xa, xb, args)[3:]
-
-    def min_eig(ts, x_int, xa, xb, args):
-        B, C = hessian_blocks(ts, x_int, xa, xb, args)
-        solve = _newton.linear_solve(linear_solver)
-        lam, pd, settled = _minimum.smallest_eigenvalue_pd(B, C, solve)
-        scale = jnp.max(jnp.abs(jnp.diagonal(B, axis1=1, axis2=2)))
-        return lam, pd, settled, scale
-
     def hvp(ts, x_int, xa, xb, args, v):
         grad = jax.grad(lambda x: action(ts, x, xa, xb, args))
         return jax.jvp(grad, (x_int,), (v,))[1]
@@ -72,8 +64,6 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
         for name, fn in dict(
             run=run,
             action=action,
-            hessian_blocks=hessian_blocks,
-            min_eig=min_eig,
             hvp=hvp,
             precond=precond,
             charges=charges,
@@ -83,12 +73,13 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
 
 
 def solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver):
-    """One solve on one grid, with the saddle check; returns a PathResult."""
+    """One solve on one grid, with the second-order certificate; returns a PathResult."""
     method = solver.name
     ts_j, xa, xb = jnp.asarray(ts), jnp.asarray(x0), jnp.asarray(x1)
     x_int = jnp.asarray(xs[1:-1])
-    totals = dict(iterations=0, rejected=0, work=0)
-    escapes, min_eig, note = 0, None, ""
+    totals = dict(iterations=0, rejected=0, work=0, nc=0, moves=0)
+    escapes, note = 0, ""
+    eig = None  # (lowest eigenvalues, their vectors, |H| scale)
     while True:
         with _native.kernel_errors():  # a kernel failure is an error, never a "stall"
             st = fns["run"](
@@ -97,22 +88,31 @@ def solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver):
         totals["iterations"] += int(st.steps)
         totals["rejected"] += int(st.rejected)
         totals["work"] += int(st.work)
+        totals["nc"] += int(st.nc_steps)
+        totals["moves"] += int(st.moves)
         x_int, status = st.x, int(st.status)
+        if status == _lm.SADDLE:
+            status, note = -1, "at a saddle: no step along the negative curvature lowers S"
+            break
         if status != _lm.CONVERGED or not solver.check_minimum:
             break
-        min_eig, v, scale = _smallest_eigen(
-            sde, fns, method, linear_solver, ts_j, x_int, xa, xb, args
-        )
-        if not _minimum.is_negative(min_eig, scale):
+        # The certificate: the lowest eigenvalues of the undamped Hessian at the end. The loop
+        # already followed negative curvature; a negative eigenvalue here (missed by the
+        # in-loop probe) is left by a step along its eigenvector and another run.
+        eig = _lowest_eigen(sde, fns, method, st, ts_j, x_int, xa, xb, args)
+        negative, _ = _zero_modes.classify(eig[0][:1], eig[2])
+        if not negative:
             break
         if escapes >= solver.max_saddle_escapes:
             status, note = -1, f"still at a saddle after {escapes} escapes"
             break
-        new = _minimum.escape(
-            lambda x: float(fns["action"](ts_j, jnp.asarray(x), xa, xb, args)),
-            np.asarray(x_int),
-            v,
-        )
+        new = None
+        if eig[1] is not None:
+            new = _minimum.escape(
+                lambda x: float(fns["action"](ts_j, jnp.asarray(x), xa, xb, args)),
+                np.asarray(x_int),
+                eig[1][0],
+            )
         if new is None:
             status, note = -1, "at a saddle, and no step along the negative curvature lowers S"
             break
@@ -121,8 +121,10 @@ def solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver):
     xs_out = np.concatenate([x0[None], np.asarray(x_int), x1[None]], axis=0)
     p, E, L = (np.asarray(a) for a in fns["charges"](ts_j, xs_out, args))
     gnorm = float(np.max(np.abs(np.asarray(st.g))))
+    min_eig = None if eig is None else float(eig[0][0])
+    zero = _zero_mode_report(sde, xs_out, eig, args) if status == _lm.CONVERGED else {}
     code, message = _message(
-        status, totals["iterations"], gnorm, solver.max_steps, min_eig, escapes, note
+        status, totals["iterations"], gnorm, solver.max_steps, min_eig, escapes, note, zero
     )
     if code is Status.SUCCESSFUL and not (np.all(np.isfinite(xs_out)) and np.isfinite(st.S)):
         code, message = Status.NONFINITE, "the path is not finite: " + Status.NONFINITE.message
@@ -143,45 +145,70 @@ def solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver):
             rejected_steps=totals["rejected"],
             inner_iterations=totals["work"],
             saddle_escapes=escapes,
+            negative_curvature_steps=totals["nc"],
+            retiming_steps=totals["moves"],
+            lowest_eigenvalues=None if eig is None else tuple(float(w) for w in eig[0]),
+            zero_mode_eigenvalues=zero.get("eigenvalues", ()),
+            zero_mode_generators=zero.get("generators", ()),
         ),
         grad_norm=gnorm,
         min_eigenvalue=min_eig,
+        zero_modes=int(zero.get("count", 0)),
     )
 
 
-def _smallest_eigen(sde, fns, method, linear_solver, ts, x_int, xa, xb, args):
-    """(lambda_min, eigenvector or None, scale) of the undamped Hessian at x_int."""
-    if method == "newton" and linear_solver == "native":
-        # Inside jit: the Cholesky decides positive definiteness exactly, inverse iteration
-        # gives the eigenvalue; only an indefinite (or slowly settling) Hessian goes to the host
-        # eigensolver below, which also returns the eigenvector the saddle escape needs.
-        lam, pd, settled, scale = fns["min_eig"](ts, x_int, xa, xb, args)
-        if bool(pd) and bool(settled):
-            return float(lam), None, float(scale)
+def _lowest_eigen(sde, fns, method, st, ts, x_int, xa, xb, args):
+    """(lowest eigenvalues, eigenvectors or None, scale) of the undamped Hessian at x_int."""
     if method == "newton":
-        B, C = fns["hessian_blocks"](ts, x_int, xa, xb, args)
-        return _minimum.smallest_eigen_blocks(B, C)
-    # |H| ~ max(T) |D0^-1|: the scale against which a negative eigenvalue is judged.
+        B, C = st.aux  # the Hessian at the final iterate, from the run itself
+        return _zero_modes.lowest_eigenpairs(B, C)
+    # |H| ~ max(T) |D0^-1|: the scale against which an eigenvalue is judged.
     diag, _ = _newton_cg.leak_tridiagonal(ts)
     d0 = np.atleast_1d(np.asarray(sde.D_raw(0.5 * (ts[0] + ts[-1]), 0.5 * (xa + xb), args)))
     scale = float(jnp.max(diag)) / float(
         np.min(np.abs(np.linalg.eigvalsh(d0) if d0.ndim == 2 else d0))
     )
-    return _minimum.smallest_eigen_matfree(
+    return _minimum.lowest_eigen_matfree(
         lambda v: np.asarray(fns["hvp"](ts, x_int, xa, xb, args, jnp.asarray(v))),
         lambda r: np.asarray(fns["precond"](ts, xa, xb, args, jnp.asarray(r))),
         x_int.shape,
         scale,
+        k=_zero_modes.NUM_LOWEST,
     )
 
 
-def _message(status, iterations, gnorm, max_steps, min_eig, escapes, note):
+def _zero_mode_report(sde, xs, eig, args):
+    """{count, eigenvalues, generators} of the zero modes of a converged path."""
+    if eig is None or eig[1] is None:
+        return {}
+    w, V, scale = eig
+    zero = np.abs(w) <= _zero_modes.ZERO_TOL * max(scale, 1e-300)
+    if not np.any(zero):
+        return dict(count=0)
+    try:
+        generators = _zero_modes.identify(sde, xs, V[zero], args)
+    except Exception:  # identification is a diagnostic; never let it fail the solve
+        generators = []
+    return dict(
+        count=int(np.sum(zero)),
+        eigenvalues=tuple(float(x) for x in w[zero]),
+        generators=tuple(g["name"] for g in generators),
+    )
+
+
+def _message(status, iterations, gnorm, max_steps, min_eig, escapes, note, zero):
     """(Status, message with this run's numbers)."""
     tail = f" after {iterations} iterations (gradient norm {gnorm:.2e})"
     if status == _lm.CONVERGED:
         msg = "converged to a local minimum" + tail
         if min_eig is not None:
             msg += f"; smallest Hessian eigenvalue {min_eig:.3e}"
+        if zero.get("count"):
+            names = ", ".join(zero.get("generators", ())) or "not identified"
+            msg += (
+                f"; {zero['count']} zero mode(s): the minimum is not isolated (a continuous "
+                f"family of minima; symmetry: {names})"
+            )
         if escapes:
             msg += f"; left {escapes} saddle(s) along negative curvature"
         return Status.SUCCESSFUL, msg

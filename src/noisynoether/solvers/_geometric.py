@@ -96,6 +96,10 @@ def path_with_energy(
     solver: Geometric | None = None,
     max_memory: float | None = None,
     throw: bool = False,
+    starts="auto",
+    accuracy: float | None = None,
+    max_points: int = 2**14 + 1,
+    error_estimate: bool = True,
     **options,
 ) -> EnergyPathResult:
     """The most likely path from x0 to x1 at fixed energy E (Eq. 10), for autonomous models.
@@ -112,6 +116,12 @@ def path_with_energy(
     minimiser of ``most_likely_path`` for that T. Negative E is allowed where
     ``|f|_D^2 + 4E > 0`` along the whole path.
 
+    Without ``initial``, several starting curves are solved on a coarse grid and the lowest W
+    is refined (``starts``): for a model with a symmetry the straight start lies on the
+    symmetry axis, where W often has a saddle that a descent method never leaves. The fine
+    grid's error is estimated by Richardson from the coarse grid (second-order rule):
+    ``stats["action_error"]`` (relative), and ``accuracy=`` refines until it is small.
+
     Args:
         sde: an autonomous model (f and D independent of t).
         x0, x1: (n,) start and end states.
@@ -127,12 +137,37 @@ def path_with_energy(
         max_memory: refuse (ValueError with the estimate) a solve whose estimated memory
             exceeds this many bytes; default ``noisynoether._checks.MAX_MEMORY`` (4 GiB).
         throw: raise ``ConvergenceError`` instead of returning ``converged=False``.
+        starts: without ``initial``, the starting curves, each solved on the coarse grid
+            (``coarse_points`` nodes, or K if smaller), the lowest W kept and solved on the
+            finer grids: ``"auto"`` (default) the straight line; if its solution stays flat
+            (on a line or plane through x0 and x1, where a symmetry may hold it), the straight
+            line plus a half-sine bump of +-15 % of |x1 - x0| along each direction normal to
+            that subspace (3 random ones, fixed seed, if more than 3); at E = 0, the broken
+            lines through the fixed points of the drift near x0 and x1. An int m: the straight
+            line and m - 1 bumps normal to it, always (``starts=1``: the straight line only);
+            or a list of curves (as ``initial``). Each start is listed in ``stats["starts"]`` (K, W,
+            converged, which was chosen). With ``initial``, only that curve is used.
+        accuracy: target relative error of the action: the grid is refined (2 or 4 times the
+            intervals a round, from the previous curve) until the Richardson estimate is
+            below it; ``converged`` is False if it is not met within ``max_points``.
+            ``stats["refinement"]`` lists the grids. Not for a path whose action is ~0 (the
+            way down from a saddle): the relative error is undefined there.
+        max_points: the largest grid ``accuracy`` may use.
+        error_estimate: estimate the action's error (``stats["action_error"]``, relative;
+            None when not estimated): Richardson from the coarse grid solved on the way (K/4
+            nodes down to ``coarse_points``) or, with ``initial`` or K <= coarse_points, from
+            the action of the fine curve resampled on ~K/4 (~K/2) nodes (no solve; see
+            ``_energy_refine.py``). False skips it.
         options: the options of ``Geometric`` as keywords (``rtol=...``), applied to
             ``solver``.
 
     Returns:
-        An ``EnergyPathResult`` (``target_energy`` is E; ``energy`` the (K-1,) check).
+        An ``EnergyPathResult`` (``target_energy`` is E; ``energy`` the (K-1,) check);
+        ``stats`` also holds ``action_error``, ``refinement`` and (several starts) ``starts``.
     """
+    from . import _energy_refine, _energy_starts
+    from ._memory import max_points_within
+
     check_sde(sde)
     x0, x1 = check_endpoints(x0, x1)
     if np.allclose(x0, x1, rtol=0, atol=1e-14):
@@ -144,24 +179,65 @@ def path_with_energy(
         raise ValueError(f"num_points must be an integer >= 5; got {num_points!r}")
     solver = configure(solver, Geometric(), (Geometric,), options, entry="path_with_energy")
     check_solver_memory(K, x0.shape[0], "geometric", max_memory, entry="path_with_energy")
-    if initial is None and K > solver.coarse_points:
+    starts = _energy_starts.check_starts(starts, initial)
+    if not isinstance(error_estimate, bool):
+        raise TypeError(f"error_estimate must be True or False; got {error_estimate!r}")
+    if accuracy is not None:
+        accuracy = check_positive(accuracy, "accuracy", upper=1.0)
+        max_points = check_positive(max_points, "max_points", integer=True)
+        if max_points < K:
+            raise ValueError(f"max_points must be an integer >= num_points = {K}; got {max_points}")
+        max_points = min(max_points, max_points_within(x0.shape[0], "geometric", max_memory))
+    if initial is not None:
+        _initial(initial, x0, x1, 5)  # checked before anything is solved
+    elif isinstance(starts, list):
+        for i, c in enumerate(starts):
+            try:
+                _initial(c, x0, x1, 5)
+            except ValueError as err:
+                raise ValueError(f"starts[{i}]: {err}".replace("initial must", "must")) from None
+    check_autonomous(sde, _initial(initial, x0, x1, K), args, entry="path_with_energy")
+    curves = _energy_starts.start_curves(sde, x0, x1, E, starts, initial, args)
+    coarse_solver = solver.replace(xtol=max(solver.xtol, 1e-7))
+
+    def run(init, K_level, final, capped=False):
         # Coarse to fine: Newton from a straight line on a fine grid can wander (many nodes
         # far from the route); a coarse solution interpolated is close.
-        coarse = path_with_energy(
-            sde,
-            x0,
-            x1,
-            E,
-            num_points=max(solver.coarse_points, (K - 1) // 4 + 1),
-            args=args,
-            solver=solver.replace(xtol=max(solver.xtol, 1e-7)),
-            max_memory=max_memory,
-        )
-        if np.all(np.isfinite(coarse.xs)):
-            initial = coarse.xs
-    xs = _initial(initial, x0, x1, K)
-    check_autonomous(sde, xs, args, entry="path_with_energy")
-    res = _string_method(sde, xs, E, args, t0, solver)
+        if init is not None and not np.all(np.isfinite(getattr(init, "xs", init))):
+            init = None  # a coarse solve that diverged: start the next grid straight
+        xs = _initial(init, x0, x1, K_level)
+        use = solver if final else coarse_solver
+        if capped:  # an extra start: a bounded budget (_energy_refine.EXTRA_START_BUDGET)
+            use = use.replace(
+                max_outer=min(use.max_outer, _energy_refine.EXTRA_START_BUDGET[0]),
+                max_steps=min(use.max_steps, _energy_refine.EXTRA_START_BUDGET[1]),
+            )
+        return _string_method(sde, xs, E, args, t0, use)
+
+    def evaluate(xs, like):
+        # The discrete action of a curve (the sums of _string_method's result).
+        dd, ff, df = (np.asarray(a) for a in compiled(sde)["parts"](jnp.asarray(xs), args))
+        speed2 = ff + 4.0 * E + like.regularisation
+        W = float(np.sum(0.5 * (np.sqrt(dd) * np.sqrt(speed2) - df)))
+        return W if E == 0.0 else W - E * float(np.sum(np.sqrt(dd) / np.sqrt(speed2)))
+
+    res = _energy_refine.solve(
+        run,
+        evaluate,
+        curves,
+        K,
+        solver.coarse_points,
+        accuracy=accuracy,
+        max_points=max_points,
+        estimate=error_estimate,
+        warm=initial is not None,
+        floor=0.0 if E == 0.0 else None,
+        more=(
+            (lambda first: _energy_starts.trapped_bumps(x0, x1, first.xs))
+            if initial is None and starts == "auto"
+            else None
+        ),
+    )
     if throw and not res.converged:
         raise ConvergenceError(res.message)
     return res

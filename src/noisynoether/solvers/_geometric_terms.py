@@ -12,7 +12,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from . import _lm, _newton
+from . import _curvature, _lm, _newton
 
 __all__ = ["compiled"]
 
@@ -70,8 +70,17 @@ def _solve(sde, x_int, xa, xb, ref, tau, mu, E, reg2, args, rtol, max_steps, lam
         S = jnp.sum(vals) + 0.5 * jnp.sum(mu * u * u)
         return S, g, gscale, (B, C)
 
-    step = _newton.make_step(_newton.auto_linear_solver(x_int.shape[0] + 2))
-    st = _lm.minimise(evaluate, step, x_int, lam0=lam0, rtol=rtol, max_steps=max_steps, value=value)
+    linear_solver = _newton.auto_linear_solver(x_int.shape[0] + 2)
+    st = _lm.minimise(
+        evaluate,
+        _newton.make_step(linear_solver),
+        x_int,
+        lam0=lam0,
+        rtol=rtol,
+        max_steps=max_steps,
+        value=value,
+        curvature=_curvature.make_curvature(_newton.linear_solve(linear_solver)),
+    )
     gz = jax.vmap(jax.grad(term), in_axes=(0, None, None))(_segments(full(st.x)), E, reg2)
     return st, gz[:-1, n:] + gz[1:, :n]
 

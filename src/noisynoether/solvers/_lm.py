@@ -14,6 +14,17 @@ derivative: the gradient is a sum of such partials, so rounding leaves it near e
 Once the test is met the driver takes one more (polishing) step: near the minimum Newton
 converges quadratically, so it costs one iteration and leaves the gradient at rounding level,
 which matters because the charges' drift along the path is about |g| / dt, not |g|.
+
+A second stopping test is on the Newton decrement: when the damping is negligible and the
+predicted decrease of the step (delta^2 / 2, delta^2 = g^T H^-1 g) is at the rounding level of S,
+no further step can be measured; on fine grids (K >= 8000) the gradient cannot reach ``rtol``
+(the Hessian's condition number grows like K^2) but the decrement still goes to rounding.
+
+A solver may also supply ``curvature(x, g, aux, lam) -> (negative, found, v, c)`` (see
+``_curvature.py``): then each iteration where H is not positive definite also tries a step
+along the direction of negative curvature v, and the run converges only at a point where no
+negative curvature was found. A point at tolerance with negative curvature that no step
+lowers ends the run as SADDLE.
 """
 
 from __future__ import annotations
@@ -23,8 +34,10 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from . import _curvature
+
 # Why the loop stopped.
-RUNNING, CONVERGED, MAX_STEPS, STALLED = 0, 1, 2, 3
+RUNNING, CONVERGED, MAX_STEPS, STALLED, SADDLE = 0, 1, 2, 3, 4
 LAM_MAX = 1e16
 
 
@@ -42,6 +55,9 @@ class LMState(NamedTuple):
     hits: jax.Array
     best: jax.Array
     since: jax.Array
+    negative: jax.Array
+    nc_steps: jax.Array
+    moves: jax.Array
     status: jax.Array
 
 
@@ -53,21 +69,21 @@ def _within(g, gscale, rtol):
     return _gnorm(g) <= rtol * jnp.maximum(gscale, 1.0)
 
 
-def _status(g, gscale, lam, steps, hits, since, rtol, max_steps):
+def _status(g, gscale, lam, steps, hits, rtol, max_steps, *, decrement_ok=False, saddle=False):
     scale = jnp.maximum(gscale, 1.0)
     at_rounding = _gnorm(g) <= 100 * jnp.finfo(g.dtype).eps * scale
-    # On very fine grids the Newton solve itself limits the gradient (the Hessian's condition
-    # number grows like K^2): a gradient within 1000 x tolerance that has not halved in 10
-    # iterations is at the attainable floor.
-    stalled_small = (since >= 10) & (_gnorm(g) <= 1e3 * rtol * scale)
     return jnp.where(
-        (hits >= 2) | at_rounding | stalled_small,
-        CONVERGED,
-        jnp.where(lam > LAM_MAX, STALLED, jnp.where(steps >= max_steps, MAX_STEPS, RUNNING)),
+        saddle,
+        SADDLE,
+        jnp.where(
+            (hits >= 2) | at_rounding | decrement_ok,
+            CONVERGED,
+            jnp.where(lam > LAM_MAX, STALLED, jnp.where(steps >= max_steps, MAX_STEPS, RUNNING)),
+        ),
     )
 
 
-def _line_search(value, evaluate, x, S, g, dx):
+def _line_search(value, x, S, g, dx):
     """Backtrack along a rejected step: the largest 2^-j dx (j = 1..10) with Armijo decrease.
 
     Where the action is nearly flat in one direction (the timing of a jump in a long
@@ -83,12 +99,16 @@ def _line_search(value, evaluate, x, S, g, dx):
     return found, x + alpha * dx
 
 
-def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None):
+def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None, curvature=None, moves=None):
     """Run damped Newton from x0; returns the final LMState.
 
     ``value(x)`` (the action alone), when given, enables a backtracking line search along a
-    step that the gain-ratio test rejects, before the damping is raised.
+    step that the gain-ratio test rejects, before the damping is raised. ``curvature`` (needs
+    ``value``) enables the negative-curvature steps described in the module docstring.
+    ``moves(x, S) -> (S_new, x_new)`` (needs ``value``), when given, proposes another point in
+    each iteration (from the best point so far), taken when it lowers S further.
     """
+    eps = jnp.finfo(x0.dtype).eps
     S, g, gscale, aux = evaluate(x0)
     zero = jnp.asarray(0, dtype=jnp.int32)
     lam0 = jnp.asarray(lam0, dtype=x0.dtype)
@@ -106,7 +126,13 @@ def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None):
         zero,
         _gnorm(g),
         zero,
-        _status(g, gscale, lam0, zero, zero, zero, rtol, max_steps),
+        jnp.asarray(curvature is not None),
+        zero,
+        zero,
+        # The first curvature check happens in the first iteration: never converge before it.
+        jnp.where(
+            curvature is None, _status(g, gscale, lam0, zero, zero, rtol, max_steps), RUNNING
+        ),
     )
 
     def cond(st):
@@ -124,45 +150,101 @@ def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None):
         in_noise = (pred <= noise) & (actual >= -noise) & (_gnorm(g_new) < _gnorm(st.g))
         accept = ok & (pred > 0) & jnp.isfinite(S_new) & ((rho > 1e-4) | in_noise)
         accept = accept & jnp.all(jnp.isfinite(g_new))
-        searched = jnp.asarray(False)
-        if value is not None:
-
-            def search(_):
-                found, x_ls = _line_search(value, evaluate, st.x, st.S, st.g, dx)
-                return (found, x_ls, *evaluate(x_ls))
-
-            def skip(_):
-                return (jnp.asarray(False), x_new, S_new, g_new, gscale_new, aux_new)
-
-            searched, x_ls, S_ls, g_ls, gscale_ls, aux_ls = jax.lax.cond(
-                ok & ~accept & (pred > 0), search, skip, None
-            )
-            searched = searched & jnp.all(jnp.isfinite(g_ls))
-            x_new, S_new, g_new, gscale_new, aux_new = jax.tree_util.tree_map(
-                lambda u, v: jnp.where(searched, u, v),
-                (x_ls, S_ls, g_ls, gscale_ls, aux_ls),
-                (x_new, S_new, g_new, gscale_new, aux_new),
-            )
         shrink = jnp.maximum(1.0 / 3.0, 1.0 - (2.0 * jnp.clip(rho, 0.0, 1.0) - 1.0) ** 3)
-        # A full step shrinks the damping; a line-search step keeps it; a rejection raises it.
-        lam = jnp.where(accept, st.lam * shrink, jnp.where(searched, st.lam, st.lam * st.nu))
+        negative, found, use_nc = jnp.asarray(False), jnp.asarray(False), jnp.asarray(False)
+        searched, x_alt = jnp.asarray(False), x_new
+        if value is not None:
+            # A rejected step: backtrack along it before raising the damping.
+            searched, x_alt = jax.lax.cond(
+                ok & ~accept & (pred > 0),
+                lambda _: _line_search(value, st.x, st.S, st.g, dx),
+                lambda _: (jnp.asarray(False), x_new),
+                None,
+            )
+        # The damping follows the Newton step's outcome only (a curvature step leaves it).
+        lam_next = jnp.where(accept, st.lam * shrink, jnp.where(searched, st.lam, st.lam * st.nu))
         nu = jnp.where(accept | searched, 2.0, 2.0 * st.nu)
-        accept = accept | searched
+        noise = 64 * eps * jnp.abs(st.S)
+        use_mv = jnp.asarray(False)
+        if value is not None:
+            S_best = jnp.where(searched, value(x_alt), jnp.where(accept, S_new, st.S))
+        if curvature is not None:
+            # Negative curvature at st.x: step along it when that lowers S more.
+            negative, found, v, c = curvature(st.x, st.g, st.aux, st.lam)
+
+            def along(_):
+                extent = jnp.max(jnp.ptp(st.x, axis=0))
+                radius = jnp.clip(_gnorm(dx), 1e-6 * extent, extent)
+                radius = jnp.where(jnp.isfinite(radius) & (radius > 0), radius, 1e-3 * extent)
+                S_nc, x_nc = _curvature.search(value, st.x, st.S, st.g, v, c, radius)
+                return S_nc < S_best - noise, S_nc, x_nc
+
+            use_nc, S_nc, x_nc = jax.lax.cond(
+                found, along, lambda _: (jnp.asarray(False), S_best, x_alt), None
+            )
+            x_alt = jnp.where(use_nc, x_nc, x_alt)
+            S_best = jnp.where(use_nc, S_nc, S_best)
+            searched = searched & ~use_nc
+        if moves is not None:
+            # A model-specific proposal (``_newton.energy_retime``), from the best point so far.
+            x_from = jnp.where(searched | use_nc, x_alt, jnp.where(accept, x_new, st.x))
+            S_mv, x_mv = moves(x_from, S_best)
+            # Only a clear gain (the proposal's own interpolation error is ~1e-12 |S|): near
+            # the minimum it would otherwise trade rounding-level gains with Newton forever.
+            # And only in the creeping phase (the Newton step predicts a small relative gain):
+            # early on, Newton shapes the path better than a re-timing of a rough one.
+            creeping = ok & (pred <= 1e-6 * jnp.abs(st.S))
+            use_mv = creeping & (S_mv < S_best - 1e3 * noise)
+            x_alt = jnp.where(use_mv, x_mv, x_alt)
+            searched, use_nc = searched & ~use_mv, use_nc & ~use_mv
+        # One evaluation (gradient and Hessian) at the line-search, curvature or move point.
+        alt = searched | use_nc | use_mv
+        x_ev, S_ev, g_ev, gscale_ev, aux_ev = jax.lax.cond(
+            alt,
+            lambda _: (x_alt, *evaluate(x_alt)),
+            lambda _: (x_new, S_new, g_new, gscale_new, aux_new),
+            None,
+        )
+        good_alt = alt & jnp.all(jnp.isfinite(g_ev))
+        searched, use_nc, use_mv = searched & good_alt, use_nc & good_alt, use_mv & good_alt
+        x_new, S_new, g_new, gscale_new, aux_new = jax.tree_util.tree_map(
+            lambda u, w: jnp.where(good_alt, u, w),
+            (x_ev, S_ev, g_ev, gscale_ev, aux_ev),
+            (x_new, S_new, g_new, gscale_new, aux_new),
+        )
+        # A full step shrinks the damping; a line-search step keeps it; a rejection raises it.
+        lam = lam_next
+        accept = accept | searched | use_nc | use_mv
 
         def pick(a, b):
-            return jax.tree_util.tree_map(lambda u, v: jnp.where(accept, u, v), a, b)
+            return jax.tree_util.tree_map(lambda u, w: jnp.where(accept, u, w), a, b)
 
         x, S, g, gscale, aux = pick(
             (x_new, S_new, g_new, gscale_new, aux_new), (st.x, st.S, st.g, st.gscale, st.aux)
         )
         steps = st.steps + 1
-        # Count the iterations that start within tolerance: the second one ends the run.
-        hits = jnp.where(_within(st.g, st.gscale, rtol), st.hits + 1, 0)
-        hits = jnp.where(_within(g, gscale, rtol), jnp.maximum(hits, 1), 0)
+        # Count the iterations that start within tolerance (at a point without negative
+        # curvature): the second one ends the run.
+        hits = jnp.where(_within(st.g, st.gscale, rtol) & ~negative, st.hits + 1, 0)
+        hits = jnp.where(_within(g, gscale, rtol) & ~use_nc & ~use_mv, jnp.maximum(hits, 1), 0)
         improved = _gnorm(g) < 0.5 * st.best
         best = jnp.where(improved, _gnorm(g), st.best)
         since = jnp.where(improved, 0, st.since + 1)
-        status = _status(g, gscale, lam, steps, hits, since, rtol, max_steps)
+        # Newton decrement at rounding: the undamped model decrease of this step (pred, with
+        # negligible damping) is below what S can resolve; the step just taken polishes.
+        decrement_ok = (
+            ok & (pred >= 0) & (st.lam <= 1e-6) & ~negative
+            & (pred <= 100 * eps * jnp.abs(st.S)) & jnp.isfinite(S)
+        )  # fmt: skip
+        # At tolerance, with a direction of negative curvature along which nothing lowers S.
+        saddle = _within(st.g, st.gscale, rtol) & found & ~use_nc
+        status = _status(
+            g, gscale, lam, steps, hits, rtol, max_steps,
+            decrement_ok=decrement_ok, saddle=saddle,
+        )  # fmt: skip
+        # Converge only from a point checked free of negative curvature (a point reached along
+        # negative curvature is checked in the next iteration).
+        status = jnp.where((negative | use_nc | use_mv) & (status == CONVERGED), RUNNING, status)
         return LMState(
             x,
             S,
@@ -177,6 +259,9 @@ def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None):
             hits,
             best,
             since,
+            negative,
+            st.nc_steps + use_nc.astype(jnp.int32),
+            st.moves + use_mv.astype(jnp.int32),
             status,
         )
 

@@ -6,6 +6,8 @@ is in ``_fixed_time.py``, the adaptive refinement (``accuracy=``) in ``_refine.p
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -24,6 +26,7 @@ from ._fixed_time import TRACE_COUNT, compiled, solve
 from ._result import ConvergenceError, PathResult
 from ._solver_base import configure
 from ._solver_newton import Newton, NewtonCG
+from ._status import Status
 
 __all__ = ["most_likely_path", "TRACE_COUNT"]
 
@@ -193,6 +196,28 @@ def most_likely_path(
             accuracy,
             min(max_points, fits),
         )
+    res = _certify_model(sde, res, args)
     if throw and not res.converged:
         raise ConvergenceError(res.message)
+    return res
+
+
+def _certify_model(sde, res, args):
+    """The result, marked INVALID_MODEL when D is not positive definite on its path.
+
+    The iterates never enter a region where ``r^T D^-1 r < 0`` (the action is +inf there), but
+    a D that is singular or indefinite along directions the residual does not probe, or a
+    drift that is not finite, is only seen by checking D itself at the solution's midpoints.
+    """
+    if not res.converged:
+        return res
+    try:
+        check_model_on_path(sde, res.ts, res.xs, args, what="the solution path")
+    except ValueError as err:
+        return dataclasses.replace(
+            res,
+            converged=False,
+            status=Status.INVALID_MODEL,
+            message=f"not a valid answer: {err}. {Status.INVALID_MODEL.message}",
+        )
     return res

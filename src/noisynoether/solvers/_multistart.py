@@ -10,6 +10,7 @@ import numpy as np
 from .._checks import (
     as_state,
     check_endpoints,
+    check_model_at,
     check_positive,
     check_sde,
     check_time_grid,
@@ -18,7 +19,16 @@ from .._checks import (
 from .._fixed_points import fixed_points
 from . import _mesh
 from ._most_likely_path import _resolve, most_likely_path
+from ._orbits import (
+    check_symmetries,
+    detect_symmetries,
+    endpoint_group,
+    equal_actions,
+    group_orbits,
+    is_image,
+)
 from ._result import ConvergenceError, PathResult
+from ._starts import _progress, _random_path, _via_path
 
 
 @dataclass(frozen=True)
@@ -26,15 +36,26 @@ class PathSet:
     """The distinct local minima found by ``find_paths``, lowest action first.
 
     Attributes:
-        paths: list of converged PathResult, sorted by action, duplicates removed.
+        paths: list of converged PathResult, sorted by action, duplicates removed, one per
+            orbit (a mirror image of a listed path is in ``orbits``, not here).
         labels: for each path, the start that found it first ("straight", "via (x, y)",
             "random 3"...).
         global_index: index in ``paths`` of the lowest action found (always 0): the global
             minimum among the starts tried; no finite set of starts can prove it global.
         global_minimum: ``paths[global_index]``; raises ``ConvergenceError`` (with what the
             starts reported) when no start converged (``paths`` is then empty).
-        attempts: one dict per start: label, converged, action, message.
+        attempts: one dict per start: label, converged, action, message, and ``error`` (the
+            exception when the start failed with one: a NaN region, a solver error; its
+            message is then the reason, and the other starts went on), else None.
         fixed_points: the fixed points used to build starts.
+        orbits: one ``PathOrbit`` per entry of ``paths``: the minimum, its ``multiplicity``
+            and its ``copies``, ``(symmetry, result)`` pairs, where ``symmetry`` (a
+            ``DiscreteSymmetry`` fixing x0 and x1, named by ``.name``) maps the representative
+            onto the copy (same S*). Mirror images are grouped here instead of being listed
+            in ``paths`` as distinct minima.
+        symmetries: the model's discrete symmetries that fix x0 and x1 (closed under
+            composition) used to group, [] when there are none, None when not looked for
+            (no two minima of equal action, or ``symmetries=False``).
     """
 
     paths: list
@@ -42,6 +63,14 @@ class PathSet:
     attempts: list
     fixed_points: list = field(default_factory=list)
     global_index: int = 0
+    orbits: list = field(default_factory=list)
+    symmetries: list | None = None
+
+    @property
+    def all_paths(self) -> list:
+        """Every distinct minimiser, copies included, sorted by action."""
+        out = [r for o in self.orbits for r in (o.representative, *(c for _, c in o.copies))]
+        return sorted(out, key=lambda r: r.action) if self.orbits else list(self.paths)
 
     @property
     def global_minimum(self) -> PathResult:
@@ -62,36 +91,6 @@ class PathSet:
 
     def __iter__(self):
         return iter(self.paths)
-
-
-def _via_path(ts, x0, x1, stops, hop_fraction=0.1):
-    """Hop quickly from x0 to each stop in turn and on to x1, waiting at each stop."""
-    pts = [x0, *stops, x1]
-    m = len(pts) - 1
-    T = ts[-1] - ts[0]
-    hop = hop_fraction * T / m
-    wait = (T - hop * m) / max(m - 1, 1)
-    knots, states, t = [ts[0]], [pts[0]], ts[0]
-    for i in range(1, m + 1):
-        t += hop
-        knots.append(t)
-        states.append(pts[i])
-        if i < m:
-            t += wait
-            knots.append(t)
-            states.append(pts[i])
-    knots = np.array(knots)
-    knots = ts[0] + (knots - ts[0]) * T / (knots[-1] - ts[0])
-    states = np.array(states)
-    return np.stack([np.interp(ts, knots, states[:, j]) for j in range(states.shape[1])], 1)
-
-
-def _random_path(ts, x0, x1, rng, scale, modes=4):
-    s = (ts - ts[0]) / (ts[-1] - ts[0])
-    base = x0[None] + s[:, None] * (x1 - x0)[None]
-    coeffs = rng.standard_normal((modes, x0.size)) * scale / np.arange(1, modes + 1)[:, None]
-    bumps = np.sin(np.pi * np.outer(s, np.arange(1, modes + 1)))
-    return base + bumps @ coeffs
 
 
 def _same(a: PathResult, b: PathResult, tol_S: float, tol_x: float) -> bool:
@@ -120,6 +119,7 @@ def find_paths(
     method: str = "auto",
     solver=None,
     progress: bool = False,
+    symmetries=None,
     **options,
 ) -> PathSet:
     """All distinct local minima of the action from x0 to x1 found from diverse starts.
@@ -130,7 +130,17 @@ def find_paths(
     seeded by ``key``. Each start is solved by ``most_likely_path``; if ``continuation`` lists
     easier models (e.g. smoother sigmoids), each start is first solved through them in order,
     each solution starting the next. Converged minima are deduplicated (same action to 1e-7
-    and same path to 1e-3 of its extent) and sorted by action.
+    and same path to 1e-3 of its extent) and sorted by action. A start that fails (the drift
+    is not finite on it, the solver raises, or it does not converge) is reported in
+    ``.attempts`` with its reason, and the other starts go on.
+
+    Minima that are images of each other under the model's discrete symmetries (signed
+    permutations P with f(P x) = P f(x), D(P x) = P D P^T, fixing x0 and x1; such a P maps a
+    minimiser onto a minimiser of equal S*, Eq. 8) are one entry of ``paths``, with its orbit
+    in ``.orbits`` (multiplicity, and the symmetry that maps the representative onto each
+    copy). The symmetries are found by ``find_discrete_symmetries`` on states along the
+    minima, once, and only when two minima of equal action (to ``max(1e-6, accuracy)``) were
+    found; a copy that no start found is solved from the mirror image of its representative.
 
     Args:
         num_starts: number of random perturbed starts (besides straight and via-fixed-point).
@@ -144,14 +154,20 @@ def find_paths(
             passed to every solve); without ``solver`` the default is ``max_steps=1000``.
         num_points, ts, args: passed to ``most_likely_path``.
         progress: show a progress bar over the starts.
+        symmetries: None (detect as above), False (no grouping: every distinct minimum is an
+            entry), or a list of ``DiscreteSymmetry`` to group by (those fixing x0 and x1 are
+            used, with their compositions).
 
     Returns:
         A ``PathSet``: ``.paths`` sorted by action (``.global_minimum`` is the lowest found),
-        ``.labels``, ``.attempts`` (every start, converged or not).
+        ``.labels``, ``.attempts`` (every start, converged or not), ``.orbits`` (one per
+        entry of ``paths``) and ``.symmetries``.
     """
     check_sde(sde)
     x0, x1 = check_endpoints(x0, x1)
     ts = check_time_grid(t0, t1, num_points, ts)
+    check_model_at(sde, [ts[0]], np.stack([x0, x1]), args, what="x0 and x1")
+    symmetries = check_symmetries(symmetries, x0.size)
     num_starts = check_positive(num_starts, "num_starts", integer=True, allow_zero=True)
     if solver is None:
         options.setdefault("max_steps", 1000)
@@ -187,63 +203,80 @@ def find_paths(
     for i in range(num_starts):
         starts.append((f"random {i + 1}", _random_path(ts, x0, x1, rng, 0.5 * extent)))
 
+    def solve(label, init, stages):
+        """One start through the stages; its attempt record (the result, or why it failed)."""
+        res = init
+        try:
+            for i, model in enumerate(stages):
+                last = i == len(stages) - 1
+                res = most_likely_path(
+                    model,
+                    x0,
+                    x1,
+                    ts[0],
+                    ts[-1],
+                    ts=ts,
+                    initial=res,
+                    args=args,
+                    solver=solver,
+                    accuracy=accuracy if last else None,
+                )
+        except Exception as err:  # a start must not stop the others: report it and go on
+            msg = f"failed: {type(err).__name__}: {err}"
+            return None, {
+                "label": label,
+                "converged": False,
+                "action": np.nan,
+                "message": msg,
+                "error": err,
+            }
+        ok = bool(res.converged) and bool(np.isfinite(res.action))
+        record = {
+            "label": label,
+            "converged": ok,
+            "action": res.action,
+            "message": res.message,
+            "error": None,
+        }
+        return (res if ok else None), record
+
     attempts, found, labels = [], [], []
     bar = _progress(progress, len(starts))
     for label, init in starts:
-        res = init
-        stages = [*continuation, sde]
-        for i, model in enumerate(stages):
-            last = i == len(stages) - 1
-            res = most_likely_path(
-                model,
-                x0,
-                x1,
-                ts[0],
-                ts[-1],
-                ts=ts,
-                initial=res,
-                args=args,
-                solver=solver,
-                accuracy=accuracy if last else None,
-            )
-        attempts.append(
-            {
-                "label": label,
-                "converged": res.converged,
-                "action": res.action,
-                "message": res.message,
-            }
-        )
-        if res.converged and not any(_same(res, f, 1e-7, 1e-3 * extent) for f in found):
+        res, record = solve(label, init, [*continuation, sde])
+        attempts.append(record)
+        if res is not None and not any(_same(res, f, 1e-7, 1e-3 * extent) for f in found):
             found.append(res)
             labels.append(label)
         bar.advance(label)
     bar.close()
     order = np.argsort([r.action for r in found])
+    found, labels = [found[i] for i in order], [labels[i] for i in order]
+
+    tol_S, tol_x = max(1e-6, accuracy or 0.0), 1e-3 * extent
+    group = None
+    if symmetries is not False and len(found) >= 1:
+        if symmetries is None and equal_actions(found, tol_S):
+            symmetries = detect_symmetries(sde, found, ts, args)
+        if symmetries is not None:
+            group = endpoint_group(symmetries, x0, x1, extent)
+    orbits = []
+    for orbit, missing in group_orbits(found, labels, group or [], tol_S, tol_x):
+        for sym in missing:  # a copy no start found: solve from the mirror image
+            rep = orbit.representative
+            label = f"mirror of {orbit.label} ({sym.name})"
+            image = _mesh.interpolate_path(ts, rep.ts, sym.apply(rep.xs))
+            res, record = solve(label, image, [sde])
+            attempts.append(record)
+            if res is not None and is_image(sym, rep, res, tol_S, tol_x):
+                orbit.copies.append((sym, res))
+                orbit.copy_labels.append(label)
+        orbits.append(orbit)
     return PathSet(
-        paths=[found[i] for i in order],
-        labels=[labels[i] for i in order],
+        paths=[o.representative for o in orbits],
+        labels=[o.label for o in orbits],
         attempts=attempts,
         fixed_points=fps,
+        orbits=orbits,
+        symmetries=group,
     )
-
-
-class _progress:
-    """A rich progress bar over the starts, or nothing."""
-
-    def __init__(self, show: bool, total: int):
-        self.bar = None
-        if show:
-            from rich.progress import Progress
-
-            self.bar = Progress(transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("find_paths", total=total)
-
-    def advance(self, label):
-        if self.bar is not None:
-            self.bar.update(self.task, advance=1, description=f"find_paths: {label}")
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.stop()

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from .._lagrangian import total_action
-from . import _assemble, _banded, _cyclic, _lm, _native
+from . import _assemble, _banded, _curvature, _cyclic, _lm, _native
 
 LINEAR_SOLVERS = ("native", "lapack", "cyclic", "scan")
 
@@ -71,6 +71,65 @@ def make_step(linear_solver: str):
     return step
 
 
+def energy_retime(sde, value, ts, xa, xb, args):
+    """``moves(x, S)`` for ``_lm.minimise``: the path's shape re-timed at constant energy.
+
+    In a long horizon the most likely path waits near fixed points, and how the waiting is
+    shared between them is nearly free: the Hessian's soft modes are re-timings of the path,
+    along a curved valley where damped Newton creeps (a fraction of a transition's width per
+    step). The minimiser conserves the energy E (Eq. 10): along it |xdot|_D^2 = |f|_D^2 + 4E.
+    This proposal keeps the current path's nodes as its shape, gives segment k the duration
+    dt_k = |dx_k|_D / sqrt(|f(x_m)|_D^2 + 4E) with E chosen (by bisection) so that they add
+    up to T, and interpolates the re-timed path back onto the time grid. For an autonomous
+    model that lands at the bottom of the soft valley; the driver takes it only when it
+    lowers S (measured: the double well at T = 30 converges in 8 iterations instead of
+    creeping past 200).
+    """
+    T = ts[-1] - ts[0]
+    tm = 0.5 * (ts[:-1] + ts[1:])
+
+    def norms(xs):
+        d = jnp.diff(xs, axis=0)
+        xm = 0.5 * (xs[:-1] + xs[1:])
+        fm = jax.vmap(lambda t, x: sde.f(t, x, args))(tm, xm)
+        dn = jax.vmap(lambda t, x, r: jnp.vdot(r, sde.D_inv_apply(t, x, r, args)))(tm, xm, d)
+        fn = jax.vmap(lambda t, x, r: jnp.vdot(r, sde.D_inv_apply(t, x, r, args)))(tm, xm, fm)
+        return jnp.sqrt(jnp.maximum(dn, 0.0)), fn
+
+    def moves(x, S):
+        xs = _assemble.full_path(x, xa, xb)
+        dn, fn = norms(xs)
+
+        def duration(E):
+            return jnp.sum(dn / jnp.sqrt(jnp.maximum(fn + 4.0 * E, 1e-300)))
+
+        lo = -0.25 * jnp.min(fn)
+        hi = jnp.maximum(1.0, jnp.abs(lo)) + jnp.max(fn)
+
+        def grow(c):
+            return c * 4.0
+
+        hi = jax.lax.while_loop(lambda h: (duration(h) > T) & (h < 1e300), grow, hi)
+
+        def bisect(_, c):
+            a, b = c
+            m = 0.5 * (a + b)
+            long = duration(m) > T
+            return jnp.where(long, m, a), jnp.where(long, b, m)
+
+        a, b = jax.lax.fori_loop(0, 200, bisect, (lo, hi))
+        E = 0.5 * (a + b)
+        dts = dn / jnp.sqrt(jnp.maximum(fn + 4.0 * E, 1e-300))
+        tt = ts[0] + jnp.concatenate([jnp.zeros(1, ts.dtype), jnp.cumsum(dts)])
+        tt = tt * (T / jnp.maximum(tt[-1] - ts[0], 1e-300))  # exact end time despite rounding
+        new = jax.vmap(lambda col: jnp.interp(ts[1:-1], tt, col), in_axes=1, out_axes=1)(xs)
+        Sn = value(new)
+        ok = jnp.isfinite(Sn) & jnp.all(jnp.isfinite(new)) & (Sn < S)
+        return jnp.where(ok, Sn, S), jnp.where(ok, new, x)
+
+    return moves
+
+
 def solve(sde, ts, x_int, xa, xb, args, *, linear_solver, rtol, max_steps, lam0):
     """Minimise the discrete action over the interior points; returns the final LM state."""
 
@@ -89,4 +148,6 @@ def solve(sde, ts, x_int, xa, xb, args, *, linear_solver, rtol, max_steps, lam0)
         rtol=rtol,
         max_steps=max_steps,
         value=value,
+        curvature=_curvature.make_curvature(linear_solve(linear_solver)),
+        moves=energy_retime(sde, value, ts, xa, xb, args),
     )

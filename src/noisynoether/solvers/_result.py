@@ -37,16 +37,25 @@ class PathResult(PathSolution):
         grad_norm: final largest absolute gradient component, max_k |dS/dx_k|.
         min_eigenvalue: smallest eigenvalue of the undamped Hessian at the end (None if not
             computed); positive at a strict local minimum.
+        zero_modes: number of zero eigenvalues of that Hessian (|lambda| <= 1e-10 |H|): 0 for
+            an isolated minimum; k when a continuous symmetry that fixes both endpoints moves
+            the path (a k-parameter family of minima). ``stats["zero_mode_eigenvalues"]``
+            has their values and ``stats["zero_mode_generators"]`` the names of the symmetry
+            generators (``find_symmetries``) whose action along the path spans them.
         action_error: with ``accuracy=``, the estimated relative error of ``action`` against the
             continuous minimum (Richardson, from this grid and the one of half its intervals
             refined); None otherwise.
         refinement: with ``accuracy=``, one dict per grid tried: K, S*, estimated error.
         iterations: damped Newton iterations (accepted and rejected), over all restarts.
-        converged: True when the gradient reached the tolerance at a local minimum (the Hessian
-            was checked positive definite unless ``check_minimum=False``).
+        converged: True when the gradient (or the Newton decrement) reached the tolerance at a
+            point where the loop found no negative curvature, and the lowest Hessian
+            eigenvalues are nonnegative up to the reported zero modes (unless
+            ``check_minimum=False``). A saddle is never reported as converged.
         stats: ``method`` ("newton" or "newton-cg"), ``linear_solver``, ``rejected_steps``
             (damped steps rejected by the gain-ratio test), ``inner_iterations`` (linear solves
-            or CG iterations), ``saddle_escapes`` (times the solver left a saddle).
+            or CG iterations), ``saddle_escapes`` (times the certificate found a saddle that the
+            loop missed and the solver left it), ``negative_curvature_steps`` (steps taken along
+            a direction of negative curvature inside the loop), ``lowest_eigenvalues``.
 
     Changed in 0.2: ``method``, ``rejected_steps``, ``inner_iterations`` and
     ``saddle_escapes`` moved into ``stats`` (the old attributes still work, with a warning).
@@ -55,6 +64,7 @@ class PathResult(PathSolution):
     angular_momentum: np.ndarray
     grad_norm: float
     min_eigenvalue: float | None = None
+    zero_modes: int = 0
     action_error: float | None = None
     refinement: tuple = ()
 

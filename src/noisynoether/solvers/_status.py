@@ -24,6 +24,8 @@ class Status(enum.Enum):
         INTEGRATOR_FAILED: the ODE integrator stopped (max_steps, or a blow-up).
         TARGET_MISSED: shooting did not hit the end state to ``tol``.
         NONFINITE: the path or a quantity along it became NaN or infinite.
+        INVALID_MODEL: on the solution path the model is invalid (D not positive definite, or
+            f or D not finite): the action there is meaningless.
     """
 
     SUCCESSFUL = "converged"
@@ -56,6 +58,12 @@ class Status(enum.Enum):
     NONFINITE = (
         "the path or a quantity along it is not finite (the solve diverged, or |f|_D^2 + 4E <= 0 "
         "somewhere for path_with_energy): try another initial path or a larger energy"
+    )
+
+    INVALID_MODEL = (
+        "the model is invalid on the solution path (D, or G G^T, is not positive definite, or "
+        "f or D is not finite, at some interval midpoint): the action is meaningless there. "
+        "Check the diffusion; keep the path where D is positive definite (initial=...)"
     )
 
     @property

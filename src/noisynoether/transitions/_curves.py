@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import check_endpoints, check_positive, check_sde
+from ..solvers._energy_starts import check_starts, start_curves, trapped_bumps
 from ..solvers._geometric import path_with_energy
 from ..solvers._most_likely_path import _resolve, most_likely_path
 from ..solvers._solver_base import configure
@@ -72,8 +73,10 @@ class EnergyDurationCurve:
         geometric_actions: (m,) W(E).
         dW_dE: (m,) central difference of W with step ``rel_step * E`` (nan at E = 0).
         identity_residual: (m,) dW_dE - T (nan at E = 0); equivalently dS*/dT = -E.
-        converged: (m,) each solve's flag.
+        converged: (m,) each solve's flag (the path and the two of the difference).
         paths: the ``EnergyPathResult`` at each E.
+        action_errors: (m,) estimated relative error of each action (Richardson from a
+            coarser grid, ``stats["action_error"]`` of each path; nan where not estimated).
     """
 
     energies: np.ndarray
@@ -84,6 +87,7 @@ class EnergyDurationCurve:
     identity_residual: np.ndarray
     converged: np.ndarray
     paths: tuple = field(repr=False, default=())
+    action_errors: np.ndarray | None = None
 
     @property
     def identity_error(self) -> float:
@@ -193,20 +197,29 @@ def duration_vs_energy(
     rel_step: float = 1e-3,
     initial=None,
     solver: Geometric | None = None,
+    starts="auto",
     **options,
 ) -> EnergyDurationCurve:
     """T(E), W(E) and S = W - E T for each energy E, by ``path_with_energy``.
 
-    Energies are solved from the largest down (each warm-started from the previous path:
-    large E gives direct paths, small E ones through attractors and saddles); the identity
-    dW/dE = T (equivalently dS*/dT = -E; Eq. 13 in 1-D) is checked by a central difference
-    over ``E (1 +- rel_step)`` (skipped at E = 0, where T = inf).
+    Energies are solved from the largest down, each from the previous path (large E gives
+    direct paths, small E ones through attractors and saddles) and, by default, also from the
+    starting curves of ``path_with_energy`` (the straight line, at E = 0 broken lines through
+    fixed points, and bumps off the previous path if it is flat: on a symmetry axis or
+    plane), the lowest W kept: a branch that becomes a saddle of W as E decreases (the
+    symmetric path of a symmetric model) is not followed blindly. The identity dW/dE = T
+    (equivalently dS*/dT = -E; Eq. 13 in 1-D) is checked by a central difference over
+    ``E (1 +- rel_step)`` (skipped at E = 0, where T = inf).
 
     Args:
         energies: E values (any order; the result keeps the given order).
         num_points: nodes per path.
         rel_step: relative step of the derivative check, in (0, 1).
         initial: starting curve of the first (largest) energy, as in ``path_with_energy``.
+        starts: ``"auto"`` (default) as above; an int m: the previous path plus m - 1 of
+            ``path_with_energy``'s starts (the first energy: ``starts=m`` there); ``1``: each
+            energy from the previous path only (the first from ``initial`` or the straight
+            line).
         solver, options: ``nn.Geometric(...)``, or its options as keywords (``rtol=``, ...),
             used for every solve.
     """
@@ -215,13 +228,27 @@ def duration_vs_energy(
     rel_step = check_positive(rel_step, "rel_step", upper=1.0)
     solver = configure(solver, Geometric(), (Geometric,), options, entry="duration_vs_energy")
     Es = _positive_sorted(energies, "energies")
+    if isinstance(starts, bool) or not isinstance(starts, str | int | np.integer):
+        raise TypeError(f"starts must be 'auto' or a positive integer; got {starts!r}")
+    starts = check_starts(starts, None)
     order = np.argsort(-Es)
     init = initial
     out = [None] * Es.size
     for i in order:
         E = Es[i]
+        if init is initial:  # the first energy: the user's curve, or the default starts
+            kw = dict(initial=init) if init is not None else dict(starts=starts)
+        elif starts == 1:
+            kw = dict(initial=init)
+        else:
+            more = start_curves(sde, x0, x1, E, starts, None, args)
+            if starts != "auto":
+                more = more[: starts - 1]
+            else:  # the previous path held on a symmetry axis or plane: bumps off it
+                more += trapped_bumps(x0, x1, init.xs)
+            kw = dict(starts=[init.xs] + [c for _, c in more])
         res = path_with_energy(
-            sde, x0, x1, E, num_points=num_points, args=args, initial=init, solver=solver
+            sde, x0, x1, E, num_points=num_points, args=args, solver=solver, **kw
         )
         ok = res.converged
         if E != 0.0:
@@ -234,6 +261,7 @@ def duration_vs_energy(
                 args=args,
                 initial=res,
                 solver=solver,
+                error_estimate=False,
             )
             hi = path_with_energy(
                 sde,
@@ -244,6 +272,7 @@ def duration_vs_energy(
                 args=args,
                 initial=res,
                 solver=solver,
+                error_estimate=False,
             )
             dW = (hi.geometric_action - lo.geometric_action) / (2 * rel_step * E)
             ok = ok and lo.converged and hi.converged
@@ -265,4 +294,10 @@ def duration_vs_energy(
         identity_residual=resid,
         converged=np.array([o[2] for o in out]),
         paths=paths,
+        action_errors=np.array([_relative_error(p) for p in paths]),
     )
+
+
+def _relative_error(path) -> float:
+    err = path.stats.get("action_error")
+    return float("nan") if err is None else float(err)

@@ -7,6 +7,13 @@ leading order; for a linear SDE ``xdot = A x + G eta`` exactly
 ``V(x) = 1/2 x^T Sigma^-1 x`` with ``A Sigma + Sigma A^T + 2 D = 0`` (Lyapunov), whatever the
 normality of A or the correlations of D; for a gradient drift ``f = -grad U`` with D = d I,
 ``V = (U - U(a)) / d``.
+
+Every E = 0 path starts from several curves (``path_with_energy``'s ``starts``: the straight
+line, broken lines through fixed points, and bumps off the straight line when its solution
+stays on a symmetry axis or plane) and keeps the lowest W, so that a symmetry axis through
+the attractor does not trap the solve on a saddle of W; its error is estimated by Richardson
+from a coarse grid (``action_error``, absolute, in the units of V), and ``accuracy=`` refines
+the grids until the estimate is small. The attractors are checked to be stable fixed points.
 """
 
 from __future__ import annotations
@@ -16,7 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import as_state, check_endpoints, check_sde, default_box
+from .._checks import (
+    as_state,
+    check_endpoints,
+    check_sde,
+    check_stable_fixed_point,
+    default_box,
+)
 from .._fixed_points import fixed_points
 from ..solvers._geometric import path_with_energy
 from ..solvers._result import EnergyPathResult
@@ -38,14 +51,16 @@ class Quasipotential:
         value: V(x): a float for one point, an (m,) array for several.
         converged: every E = 0 path met its tolerances.
         paths: the ``EnergyPathResult`` of each point (None for a point at the attractor).
-        action_error: estimated error of ``value`` (None: not estimated; the discretisation
-            error is O(1/num_points^2)).
+        action_error: estimated absolute error of ``value`` (same shape; 0 at the attractor):
+            Richardson from the path's grid and a coarser one (second order; see
+            ``path_with_energy``). None (nan for one of several points) when not estimated
+            (``error_estimate=False``, or fewer than 9 points).
     """
 
     value: float | np.ndarray
     converged: bool
     paths: tuple = field(repr=False)
-    action_error: float | None = None
+    action_error: float | np.ndarray | None = None
 
     @property
     def path(self) -> EnergyPathResult | None:
@@ -74,27 +89,44 @@ def quasipotential(
     args=None,
     solver: Geometric | None = None,
     return_paths: bool = False,
+    starts="auto",
+    accuracy: float | None = None,
+    max_points: int = 2**14 + 1,
+    error_estimate: bool = True,
     **options,
 ) -> Quasipotential:
     """V(x) = the minimal action from ``attractor`` to x in infinite time (E = 0).
 
+    Each point's E = 0 path is the lowest of several starts (``starts``), with its error
+    estimated (``action_error``); ``converged`` is False unless every path converged (and,
+    with ``accuracy``, met the target).
+
     Args:
         sde: an autonomous model.
-        attractor: (n,) a stable fixed point (where V = 0).
+        attractor: (n,) a stable fixed point (where V = 0): checked (ValueError with the
+            residual or the Jacobian's eigenvalues otherwise).
         x: (n,) one point, or (m, n) several.
         num_points: nodes per path (the error is O(1/num_points^2), larger where the path
             passes through other fixed points).
         solver, options: ``nn.Geometric(...)`` or its options as keywords, and
             ``initial=``, passed on to ``path_with_energy``.
+        starts, accuracy, max_points, error_estimate: as in ``path_with_energy``: the
+            starting curves (default ``"auto"``: straight line, broken lines through fixed
+            points, bumps off the straight line if its solution stays on a symmetry axis or
+            plane; ``starts=1``: the straight line only), the target relative error of each
+            value (grids refined until met), the largest grid, and whether to estimate the
+            error.
         return_paths: deprecated (use the result's ``.path``/``.paths``): also return the
             paths, as ``(value, paths)``.
 
     Returns:
-        A ``Quasipotential`` (``float(q)`` for one point). A point at the attractor has V = 0.
+        A ``Quasipotential`` (``float(q)`` for one point) with ``converged``,
+        ``action_error`` and the paths. A point at the attractor has V = 0.
     """
     check_sde(sde)
     a = as_state(attractor, "attractor")
     initial = options.pop("initial", None)
+    check_stable_fixed_point(sde, a, "attractor", args=args)  # V is defined from an attractor
     solver = configure(solver, Geometric(), (Geometric,), options, entry="quasipotential")
     try:
         pts = np.asarray(x, dtype=np.float64)
@@ -114,19 +146,35 @@ def quasipotential(
     pts = pts.reshape(-1, a.size)
     if not np.all(np.isfinite(pts)):
         raise ValueError(f"x must be finite; got {pts}")
-    vals, paths = np.zeros(pts.shape[0]), []
+    vals, errs, paths = np.zeros(pts.shape[0]), np.zeros(pts.shape[0]), []
     for i, p in enumerate(pts):
         if np.allclose(p, a, rtol=0, atol=1e-14):
             paths.append(None)
             continue
         res = path_with_energy(
-            sde, a, p, 0.0, num_points=num_points, args=args, initial=initial, solver=solver
+            sde,
+            a,
+            p,
+            0.0,
+            num_points=num_points,
+            args=args,
+            initial=initial,
+            solver=solver,
+            starts=starts,
+            accuracy=accuracy,
+            max_points=max_points,
+            error_estimate=error_estimate,
         )
         vals[i] = res.action
+        errs[i] = _absolute_error(res)
         paths.append(res)
     value = float(vals[0]) if single else vals
+    if single:
+        error = None if np.isnan(errs[0]) else float(errs[0])
+    else:
+        error = None if np.all(np.isnan(errs)) else errs
     converged = all(r is None or r.converged for r in paths)
-    out = Quasipotential(value=value, converged=converged, paths=tuple(paths))
+    out = Quasipotential(value=value, converged=converged, paths=tuple(paths), action_error=error)
     if return_paths:
         warnings.warn(
             "quasipotential(..., return_paths=True) is deprecated; use the result's .path "
@@ -136,6 +184,12 @@ def quasipotential(
         )
         return value, (paths[0] if single else tuple(paths))
     return out
+
+
+def _absolute_error(res) -> float:
+    """The estimated absolute error of an E = 0 path's action (nan: not estimated)."""
+    rel = res.stats.get("action_error")
+    return float("nan") if rel is None else float(rel) * max(abs(float(res.action)), 1e-300)
 
 
 @dataclass(frozen=True)
@@ -149,6 +203,8 @@ class BarrierRoute:
             into b).
         total: uphill.action + downhill.action.
         converged: both paths converged.
+        action_error: estimated absolute error of ``total`` (the two paths' Richardson
+            estimates added; None when not estimated).
 
     ``route["uphill"]`` (the 0.1 dict access) still works, with a DeprecationWarning, and
     gives the numbers it gave (``uphill``/``downhill``: the actions).
@@ -159,6 +215,7 @@ class BarrierRoute:
     downhill: EnergyPathResult = field(repr=False)
     total: float
     converged: bool
+    action_error: float | None = None
 
     def __getitem__(self, key):
         warnings.warn(
@@ -185,7 +242,8 @@ class Barrier:
         routes: one ``BarrierRoute`` per saddle found.
         path: (M, n) the cheapest route a -> s -> b (the two E = 0 paths joined).
         converged: every route's two paths converged (else a route that did not might be
-            the cheapest).
+            the cheapest), and with ``accuracy`` the cheapest route's estimate met it.
+        action_error: estimated absolute error of ``barrier`` (the cheapest route's).
         status: ``Status.SUCCESSFUL``, or the status of the first path that did not converge.
         message: what happened.
     """
@@ -197,6 +255,10 @@ class Barrier:
     converged: bool = True
     status: Status = Status.SUCCESSFUL
     message: str = ""
+    action_error: float | None = None
+
+    def __float__(self) -> float:
+        return float(self.barrier)
 
 
 def barrier(
@@ -209,19 +271,35 @@ def barrier(
     num_points: int = 401,
     args=None,
     solver: Geometric | None = None,
+    starts="auto",
+    accuracy: float | None = None,
+    max_points: int = 2**14 + 1,
     **options,
 ) -> Barrier:
     """The barrier S*(inf) from attractor a to attractor b, via the saddles found automatically.
 
-    Finds the saddles (index-1 fixed points: one unstable direction) with ``fixed_points`` in
+    Both attractors are checked to be stable fixed points (ValueError otherwise). Finds the
+    saddles (index-1 fixed points: one unstable direction) with ``fixed_points`` in
     the box [lower, upper] (default: the box spanned by a and b, enlarged by half its size on
     each side), computes for each the E = 0 actions a -> s and s -> b with
     ``path_with_energy`` (``solver``: ``nn.Geometric(...)``, or its options as keywords), and
-    returns the cheapest route.
+    returns the cheapest route. Each path starts from several curves (``starts``, as in
+    ``path_with_energy``: by default the straight line, broken lines through fixed points and
+    bumps off a flat solution, the lowest W kept), and carries a Richardson
+    estimate of its error (the routes' and the barrier's ``action_error``, absolute).
+    ``accuracy``: target relative error of each route's uphill action (the downhill one is
+    ~0, its error is only estimated); the grids are refined up to ``max_points``.
     """
     check_sde(sde)
     a, b = check_endpoints(attractor_a, attractor_b, names=("attractor_a", "attractor_b"))
     solver = configure(solver, Geometric(), (Geometric,), options, entry="barrier")
+    check_stable_fixed_point(sde, a, "attractor_a", args=args)
+    check_stable_fixed_point(sde, b, "attractor_b", args=args)
+    if not (isinstance(starts, str | int | np.integer) and not isinstance(starts, bool)):
+        raise TypeError(
+            f"barrier: starts must be 'auto' or a positive integer (the routes' paths have "
+            f"different end points, so curves cannot be given); got {starts!r}"
+        )
     if lower is None or upper is None:
         box = default_box(a, b)
         lower = box[0] if lower is None else lower
@@ -240,9 +318,21 @@ def barrier(
     routes = []
     for s in saddles:
         up, down = (
-            path_with_energy(sde, u, v, 0.0, num_points=num_points, args=args, solver=solver)
-            for u, v in ((a, s), (s, b))
+            path_with_energy(
+                sde,
+                u,
+                v,
+                0.0,
+                num_points=num_points,
+                args=args,
+                solver=solver,
+                starts=starts,
+                accuracy=acc,
+                max_points=max_points,
+            )
+            for u, v, acc in ((a, s, accuracy), (s, b, None))
         )
+        err = _absolute_error(up) + _absolute_error(down)
         routes.append(
             BarrierRoute(
                 saddle=s,
@@ -250,6 +340,7 @@ def barrier(
                 downhill=down,
                 total=up.action + down.action,
                 converged=up.converged and down.converged,
+                action_error=None if np.isnan(err) else err,
             )
         )
     best = min(routes, key=lambda r: r.total)
@@ -271,4 +362,5 @@ def barrier(
         converged=not failed,
         status=status,
         message=message,
+        action_error=best.action_error,
     )

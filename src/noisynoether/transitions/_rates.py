@@ -15,11 +15,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_endpoints, check_model_at, check_sde
+from .._checks import (
+    check_autonomous_drift,
+    check_endpoints,
+    check_fixed_point,
+    check_gradient_drift,
+    check_model_at,
+    check_sde,
+    check_stable_fixed_point,
+    drift_and_jacobian,
+    sample_around,
+)
 
 __all__ = ["EscapeRate", "escape_rate"]
 
@@ -48,17 +57,44 @@ class EscapeRate:
     hessian_saddle: np.ndarray
 
 
+def _sample_states(m: np.ndarray, s: np.ndarray):
+    """States around the attractor and the saddle where the drift's structure is checked.
+
+    m, s, 9 points on the segment between them, and 24 states uniform in each ball of radius
+    R = |s - m| around m and around s (seeded): most lie off the segment, hence off any
+    symmetry axis the segment lies on. Returns the states and a function naming state k.
+    """
+    R = float(np.linalg.norm(s - m)) or 0.1 * max(1.0, float(np.max(np.abs(m))))
+    seg = m[None] + np.linspace(0.0, 1.0, 11)[1:-1, None] * (s - m)[None]
+    balls = sample_around(np.stack([m, s]), R, count=24)[2:]
+    xs = np.concatenate([np.stack([m, s]), seg, balls])
+    names = ["the attractor", "the saddle"] + ["on the segment attractor-saddle"] * len(seg)
+    names += [f"within R = {R:.3g} of the attractor"] * 24
+    names += [f"within R = {R:.3g} of the saddle"] * 24
+    return xs, names.__getitem__
+
+
 def escape_rate(sde, attractor, saddle, *, args=None, symmetry_tol: float = 1e-8) -> EscapeRate:
     """The Eyring-Kramers rate of escape from ``attractor`` over ``saddle``.
 
-    Needs an autonomous gradient drift ``f = -grad U`` (checked: the Jacobian of f must be
-    symmetric at both points and along the segment between them) and a constant isotropic
-    diffusion D = d I (a scalar ``diffusion``). U(s) - U(m) is the line integral of -f along the
-    segment from m to s (exact for a gradient field; Gauss-Legendre, 64 nodes).
+    Needs an autonomous gradient drift ``f = -grad U`` and a constant isotropic diffusion
+    D = d I (a scalar ``diffusion``); checked before anything is computed:
+
+    - the attractor is a stable fixed point (``check_stable_fixed_point``: f ~ 0 there and
+      every Jacobian eigenvalue with negative real part) and the saddle a fixed point;
+    - f(t, x) does not depend on t, and the Jacobian J = df/dx is symmetric (D^-1 J is, for a
+      gradient of U in the noise metric; relative asymmetry at most ``symmetry_tol``), on
+      states sampled around both points (the attractor, the saddle, the segment between them
+      and random states within R = |saddle - attractor| of each), not only on the segment:
+      a symmetric model's Jacobian can be symmetric on its axis and not off it.
+
+    U(s) - U(m) is the line integral of -f along the segment from m to s (exact for a gradient
+    field; Gauss-Legendre, 64 nodes).
 
     Raises:
-        ValueError: a non-gradient drift, a non-isotropic or non-constant D, an attractor that
-            is not a minimum, or a saddle without exactly one unstable direction.
+        ValueError: a time-dependent or non-gradient drift (the state, and by how much), a
+            non-isotropic or non-constant D, an attractor that is not a stable fixed point, or
+            a saddle that is not a fixed point with exactly one unstable direction.
     """
     check_sde(sde)
     m, s = check_endpoints(attractor, saddle, names=("attractor", "saddle"))
@@ -69,34 +105,29 @@ def escape_rate(sde, attractor, saddle, *, args=None, symmetry_tol: float = 1e-8
             "Eyring-Kramers formula does not apply otherwise"
         )
     d = float(np.asarray(sde.D_raw(0.0, jnp.asarray(m), args)))
+    xs, where = _sample_states(m, s)
+    check_autonomous_drift(sde, xs, args=args, entry="escape_rate (Eyring-Kramers)")
+    Jm = check_stable_fixed_point(sde, m, "attractor", args=args)
+    Js = check_fixed_point(sde, s, "saddle", args=args)
+    check_gradient_drift(
+        sde,
+        xs,
+        args=args,
+        D=d,
+        entry="the Eyring-Kramers formula (escape_rate)",
+        tol=symmetry_tol,
+        where=where,
+    )
 
-    def f(x):
-        return sde.f(0.0, x, args)
-
-    jac = jax.jit(jax.jacfwd(f))
-    nodes, weights = np.polynomial.legendre.leggauss(64)
-    u = 0.5 * (nodes + 1.0)
-    seg = m[None] + u[:, None] * (s - m)[None]
-    for x in [m, s, *seg[::8]]:
-        J = np.asarray(jac(jnp.asarray(x)))
-        if np.max(np.abs(J - J.T)) > symmetry_tol * max(1.0, np.max(np.abs(J))):
-            raise ValueError(
-                f"the drift's Jacobian is not symmetric at {x}: f is not a gradient -grad U, so "
-                "the Eyring-Kramers formula does not apply (non-gradient drifts need the "
-                "Bouchet-Reygner prefactor, not implemented)"
-            )
-    for name, x in (("attractor", m), ("saddle", s)):
-        r = float(np.max(np.abs(np.asarray(f(jnp.asarray(x))))))
-        if r > 1e-8 * max(1.0, float(np.max(np.abs(x)))):
-            raise ValueError(f"{name} {x} is not a fixed point: |f| = {r:.2e}")
-    Hm = -np.asarray(jac(jnp.asarray(m)))
-    Hs = -np.asarray(jac(jnp.asarray(s)))
+    Hm, Hs = -Jm, -Js
     em, es = np.linalg.eigvalsh(0.5 * (Hm + Hm.T)), np.linalg.eigvalsh(0.5 * (Hs + Hs.T))
     if np.any(em <= 0):
         raise ValueError(f"attractor {m} is not a minimum of U: Hessian eigenvalues {em}")
     if np.sum(es < 0) != 1 or np.any(es == 0):
         raise ValueError(f"saddle {s} must have exactly one unstable direction: eigenvalues {es}")
-    fs = np.asarray(jax.vmap(f)(jnp.asarray(seg)))
+    nodes, weights = np.polynomial.legendre.leggauss(64)
+    seg = m[None] + 0.5 * (nodes + 1.0)[:, None] * (s - m)[None]
+    fs = drift_and_jacobian(sde, 0.0, seg, args)[0]
     dU = -0.5 * float(np.sum(weights * (fs @ (s - m))))
     pref = abs(es[0]) / (2 * np.pi) * np.sqrt(np.prod(em) / abs(np.prod(es)))
     B = dU / d
