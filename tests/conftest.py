@@ -29,7 +29,10 @@ SLOW_FILES_FIRST = (
     "test_solver_behaviour.py",
     "test_solver_objects.py",
     "test_linear_closed_form.py",
+    "test_infinite_time.py",
+    "test_minima_not_saddles.py",
     "test_charges.py",
+    "test_symmetry_aware.py",
 )
 
 

@@ -204,10 +204,13 @@ def _message(status, iterations, gnorm, max_steps, min_eig, escapes, note, zero)
         if min_eig is not None:
             msg += f"; smallest Hessian eigenvalue {min_eig:.3e}"
         if zero.get("count"):
-            names = ", ".join(zero.get("generators", ())) or "not identified"
-            msg += (
-                f"; {zero['count']} zero mode(s): the minimum is not isolated (a continuous "
-                f"family of minima; symmetry: {names})"
+            names = ", ".join(zero.get("generators", ()))
+            msg += f"; {zero['count']} zero mode(s) (|eigenvalue| <= 1e-10 |H|): " + (
+                f"a continuous family of minima, from the symmetry {names}"
+                if names
+                else "flat directions that no symmetry of the model explains (over a long "
+                "horizon, how long the path waits at each fixed point is exp(-T)-soft): the "
+                "action is determined, the path's timing only weakly"
             )
         if escapes:
             msg += f"; left {escapes} saddle(s) along negative curvature"

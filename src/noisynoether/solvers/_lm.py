@@ -186,14 +186,16 @@ def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None, curvature
             S_best = jnp.where(use_nc, S_nc, S_best)
             searched = searched & ~use_nc
         if moves is not None:
-            # A model-specific proposal (``_newton.energy_retime``), from the best point so far.
+            # A model-specific proposal (``_newton.energy_retime``), from the best point so far,
+            # only in the creeping phase (the Newton step predicts a small relative gain):
+            # early on, Newton shapes the path better than a re-timing of a rough one.
             x_from = jnp.where(searched | use_nc, x_alt, jnp.where(accept, x_new, st.x))
-            S_mv, x_mv = moves(x_from, S_best)
+            creeping = ok & (pred <= 1e-6 * jnp.abs(st.S))
+            S_mv, x_mv = jax.lax.cond(
+                creeping, lambda _: moves(x_from, S_best), lambda _: (S_best, x_from), None
+            )
             # Only a clear gain (the proposal's own interpolation error is ~1e-12 |S|): near
             # the minimum it would otherwise trade rounding-level gains with Newton forever.
-            # And only in the creeping phase (the Newton step predicts a small relative gain):
-            # early on, Newton shapes the path better than a re-timing of a rough one.
-            creeping = ok & (pred <= 1e-6 * jnp.abs(st.S))
             use_mv = creeping & (S_mv < S_best - 1e3 * noise)
             x_alt = jnp.where(use_mv, x_mv, x_alt)
             searched, use_nc = searched & ~use_mv, use_nc & ~use_mv

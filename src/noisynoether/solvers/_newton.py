@@ -117,7 +117,7 @@ def energy_retime(sde, value, ts, xa, xb, args):
             long = duration(m) > T
             return jnp.where(long, m, a), jnp.where(long, b, m)
 
-        a, b = jax.lax.fori_loop(0, 200, bisect, (lo, hi))
+        a, b = jax.lax.fori_loop(0, 110, bisect, (lo, hi))
         E = 0.5 * (a + b)
         dts = dn / jnp.sqrt(jnp.maximum(fn + 4.0 * E, 1e-300))
         tt = ts[0] + jnp.concatenate([jnp.zeros(1, ts.dtype), jnp.cumsum(dts)])

@@ -39,9 +39,11 @@ class PathResult(PathSolution):
             computed); positive at a strict local minimum.
         zero_modes: number of zero eigenvalues of that Hessian (|lambda| <= 1e-10 |H|): 0 for
             an isolated minimum; k when a continuous symmetry that fixes both endpoints moves
-            the path (a k-parameter family of minima). ``stats["zero_mode_eigenvalues"]``
-            has their values and ``stats["zero_mode_generators"]`` the names of the symmetry
-            generators (``find_symmetries``) whose action along the path spans them.
+            the path (a k-parameter family of minima), or when a direction is flat to that
+            level without a symmetry (over a long horizon, the waiting times at fixed points).
+            ``stats["zero_mode_eigenvalues"]`` has their values and
+            ``stats["zero_mode_generators"]`` the names of the symmetry generators
+            (``find_symmetries``) whose action along the path spans them.
         action_error: with ``accuracy=``, the estimated relative error of ``action`` against the
             continuous minimum (Richardson, from this grid and the one of half its intervals
             refined); None otherwise.
