@@ -30,14 +30,17 @@ TRACE_COUNT = {"solve": 0}
 def compiled(sde, method: str, linear_solver: str, max_cg: int):
     """Jitted solver and helpers for one model and method; jit caches each shape."""
 
-    def run(ts, x_int, xa, xb, args, rtol, max_steps, lam0):
+    def run(ts, x_int, xa, xb, args, rtol, max_steps, lam0, full=False):
         TRACE_COUNT["solve"] += 1
         common = dict(rtol=rtol, max_steps=max_steps, lam0=lam0)
         if method == "newton":
             return _newton.solve(
-                sde, ts, x_int, xa, xb, args, linear_solver=linear_solver, **common
+                sde, ts, x_int, xa, xb, args, linear_solver=linear_solver, full=full, **common
             )
         return _newton_cg.solve(sde, ts, x_int, xa, xb, args, max_cg=max_cg, **common)
+
+    def run_full(ts, x_int, xa, xb, args, rtol, max_steps, lam0):
+        return run(ts, x_int, xa, xb, args, rtol, max_steps, lam0, full=True)
 
     def action(ts, x_int, xa, xb, args):
         return lag.total_action(sde, ts, _assemble.full_path(x_int, xa, xb), args)
@@ -63,6 +66,7 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
         name: jax.jit(fn)
         for name, fn in dict(
             run=run,
+            run_full=run_full,
             action=action,
             hvp=hvp,
             precond=precond,
@@ -77,20 +81,27 @@ def solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver):
     method = solver.name
     ts_j, xa, xb = jnp.asarray(ts), jnp.asarray(x0), jnp.asarray(x1)
     x_int = jnp.asarray(xs[1:-1])
-    totals = dict(iterations=0, rejected=0, work=0, nc=0, moves=0)
+    totals = dict(iterations=0, rejected=0, work=0, nc=0, moves=0, handoffs=0)
     escapes, note = 0, ""
     eig = None  # (lowest eigenvalues, their vectors, |H| scale)
     while True:
-        with _native.kernel_errors():  # a kernel failure is an error, never a "stall"
-            st = fns["run"](
-                ts_j, x_int, xa, xb, args, solver.rtol, solver.max_steps, float(solver.damping)
-            )
-        totals["iterations"] += int(st.steps)
-        totals["rejected"] += int(st.rejected)
-        totals["work"] += int(st.work)
-        totals["nc"] += int(st.nc_steps)
-        totals["moves"] += int(st.moves)
-        x_int, status = st.x, int(st.status)
+        # The cheap loop first; where it hands off (negative curvature where it would converge
+        # or is stuck, or creeping), the full loop (compiled only then) continues from there.
+        run, lam, budget = fns["run"], float(solver.damping), solver.max_steps
+        while True:
+            with _native.kernel_errors():  # a kernel failure is an error, never a "stall"
+                st = run(ts_j, x_int, xa, xb, args, solver.rtol, budget, lam)
+            totals["iterations"] += int(st.steps)
+            totals["rejected"] += int(st.rejected)
+            totals["work"] += int(st.work)
+            totals["nc"] += int(st.nc_steps)
+            totals["moves"] += int(st.moves)
+            x_int, status = st.x, int(st.status)
+            if status != _lm.HANDOFF:
+                break
+            totals["handoffs"] += 1
+            run, lam = fns["run_full"], max(float(st.lam), 1e-12)
+            budget = max(budget - int(st.steps), 1)
         if status == _lm.SADDLE:
             status, note = -1, "at a saddle: no step along the negative curvature lowers S"
             break

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 from . import _curvature
 
 # Why the loop stopped.
-RUNNING, CONVERGED, MAX_STEPS, STALLED, SADDLE = 0, 1, 2, 3, 4
+RUNNING, CONVERGED, MAX_STEPS, STALLED, SADDLE, HANDOFF = 0, 1, 2, 3, 4, 5
 LAM_MAX = 1e16
 
 
@@ -99,7 +99,19 @@ def _line_search(value, x, S, g, dx):
     return found, x + alpha * dx
 
 
-def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None, curvature=None, moves=None):
+def minimise(
+    evaluate,
+    step,
+    x0,
+    *,
+    lam0,
+    rtol,
+    max_steps,
+    value=None,
+    curvature=None,
+    moves=None,
+    handoff=None,
+):
     """Run damped Newton from x0; returns the final LMState.
 
     ``value(x)`` (the action alone), when given, enables a backtracking line search along a
@@ -107,6 +119,12 @@ def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None, curvature
     ``value``) enables the negative-curvature steps described in the module docstring.
     ``moves(x, S) -> (S_new, x_new)`` (needs ``value``), when given, proposes another point in
     each iteration (from the best point so far), taken when it lowers S further.
+
+    ``handoff(x, g, aux) -> positive definite?`` (instead of ``curvature`` and ``moves``) runs
+    the cheap loop: it checks the Hessian in every iteration, and stops with HANDOFF where the
+    full loop's tools are needed (the Hessian is not positive definite where the run would
+    converge or has stopped improving, or Newton creeps), so that the caller continues with
+    the full loop from there. Its compiled code is half the size: most solves never need more.
     """
     eps = jnp.finfo(x0.dtype).eps
     S, g, gscale, aux = evaluate(x0)
@@ -126,12 +144,14 @@ def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None, curvature
         zero,
         _gnorm(g),
         zero,
-        jnp.asarray(curvature is not None),
+        jnp.asarray(curvature is not None or handoff is not None),
         zero,
         zero,
         # The first curvature check happens in the first iteration: never converge before it.
         jnp.where(
-            curvature is None, _status(g, gscale, lam0, zero, zero, rtol, max_steps), RUNNING
+            curvature is None and handoff is None,
+            _status(g, gscale, lam0, zero, zero, rtol, max_steps),
+            RUNNING,
         ),
     )
 
@@ -185,6 +205,8 @@ def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None, curvature
             x_alt = jnp.where(use_nc, x_nc, x_alt)
             S_best = jnp.where(use_nc, S_nc, S_best)
             searched = searched & ~use_nc
+        if handoff is not None:
+            negative = ~handoff(st.x, st.g, st.aux)
         if moves is not None:
             # A model-specific proposal (``_newton.energy_retime``), from the best point so far,
             # only in the creeping phase (the Newton step predicts a small relative gain):
@@ -246,6 +268,13 @@ def minimise(evaluate, step, x0, *, lam0, rtol, max_steps, value=None, curvature
         )  # fmt: skip
         # Converge only from a point checked free of negative curvature (a point reached along
         # negative curvature is checked in the next iteration).
+        if handoff is not None:
+            # Stuck (no halving of the gradient in 5 iterations) with negative curvature, or
+            # creeping, or about to converge with negative curvature: the full loop's turn.
+            stuck = since >= 5
+            creeping = ok & (pred <= 1e-6 * jnp.abs(st.S)) & stuck
+            needed = (negative & (stuck | (status == CONVERGED))) | creeping
+            status = jnp.where(needed & (status != MAX_STEPS), HANDOFF, status)
         status = jnp.where((negative | use_nc | use_mv) & (status == CONVERGED), RUNNING, status)
         return LMState(
             x,

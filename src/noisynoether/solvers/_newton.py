@@ -130,7 +130,7 @@ def energy_retime(sde, value, ts, xa, xb, args):
     return moves
 
 
-def solve(sde, ts, x_int, xa, xb, args, *, linear_solver, rtol, max_steps, lam0):
+def solve(sde, ts, x_int, xa, xb, args, *, linear_solver, rtol, max_steps, lam0, full=True):
     """Minimise the discrete action over the interior points; returns the final LM state."""
 
     def evaluate(x):
@@ -148,6 +148,12 @@ def solve(sde, ts, x_int, xa, xb, args, *, linear_solver, rtol, max_steps, lam0)
         rtol=rtol,
         max_steps=max_steps,
         value=value,
-        curvature=_curvature.make_curvature(linear_solve(linear_solver)),
-        moves=energy_retime(sde, value, ts, xa, xb, args),
+        **(
+            dict(
+                curvature=_curvature.make_curvature(linear_solve(linear_solver)),
+                moves=energy_retime(sde, value, ts, xa, xb, args),
+            )
+            if full
+            else dict(handoff=lambda x, g, aux: linear_solve(linear_solver)(*aux, g)[1])
+        ),
     )
