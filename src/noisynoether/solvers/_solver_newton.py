@@ -41,8 +41,10 @@ class Newton(_NewtonOptions):
             JAX; GPU at large K) or ``"scan"`` (block Cholesky in ``lax.scan``).
         damping: initial damping relative to the Hessian's diagonal; None: 1e-5 from the
             straight line, 1e-8 from a given initial path.
-        check_minimum: check the Hessian at the end and escape saddles.
-        max_saddle_escapes: most saddle escapes.
+        check_minimum: certify the end point from the lowest Hessian eigenvalues (and count
+            zero modes), escaping a saddle the loop missed. The loop itself always tests the
+            Hessian and follows negative curvature.
+        max_saddle_escapes: most escapes by the end certificate.
     """
 
     linear_solver: str = "auto"
