@@ -1,6 +1,8 @@
 """Symmetry-aware answers (issue 11, items 5 and 6): what escape_rate checks of the drift,
 the stable-fixed-point check, and find_paths' orbits of mirror-image minima and failed starts."""
 
+import warnings
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -149,3 +151,24 @@ def test_find_paths_reports_failed_starts_and_goes_on():
     best = ps.global_minimum
     assert best.converged and np.max(best.xs[:, 1]) <= 0.5
     assert best.action == pytest.approx(_find().global_minimum.action, rel=1e-10)
+
+
+def test_global_minimum_warns_when_an_unconverged_start_ended_lower():
+    """A converged local minimum is not reported as global without a word when another start
+    stopped (not converged) at a lower action. The converged path is a real solve (double well,
+    -1 -> 1, T = 5); the attempts are written by hand: one above it (no warning), one below
+    it (warning)."""
+    from noisynoether.solvers._multistart import PathSet
+
+    sde = nn.models.double_well(0.05)
+    res = nn.most_likely_path(sde, [-1.0], [1.0], 0.0, 5.0, num_points=51)
+    assert res.converged
+    above = dict(label="random 1", converged=False, action=res.action + 1.0, message="max_steps")
+    ps = PathSet(paths=[res], labels=["straight"], attempts=[above])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ps.global_minimum is res
+    below = dict(label="random 2", converged=False, action=res.action - 0.5, message="max_steps")
+    ps = PathSet(paths=[res], labels=["straight"], attempts=[above, below])
+    with pytest.warns(UserWarning, match="may not be the global minimum.*random 2"):
+        assert ps.global_minimum is res

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import jax
@@ -43,7 +44,9 @@ class PathSet:
         global_index: index in ``paths`` of the lowest action found (always 0): the global
             minimum among the starts tried; no finite set of starts can prove it global.
         global_minimum: ``paths[global_index]``; raises ``ConvergenceError`` (with what the
-            starts reported) when no start converged (``paths`` is then empty).
+            starts reported) when no start converged (``paths`` is then empty), and warns
+            when a start that did not converge ended at a lower action (the converged minimum
+            is then likely not the global one).
         attempts: one dict per start: label, converged, action, message, and ``error`` (the
             exception when the start failed with one: a NaN region, a solver error; its
             message is then the reason, and the other starts went on), else None.
@@ -81,7 +84,24 @@ class PathSet:
                 f"(first messages: {msgs}); try more num_points, a larger max_steps, "
                 "continuation= or through= states"
             )
-        return self.paths[self.global_index]
+        best = self.paths[self.global_index]
+        lower = [
+            a
+            for a in self.attempts
+            if not a.get("converged")
+            and np.isfinite(a.get("action", np.nan))
+            and a["action"] < best.action - 1e-9 * abs(best.action)
+        ]
+        if lower:
+            low = min(lower, key=lambda a: a["action"])
+            warnings.warn(
+                f"the lowest converged path (S* = {best.action:.10g}) may not be the global "
+                f"minimum: {len(lower)} start(s) that did not converge ended lower (best: "
+                f"{low['label']}, S = {low['action']:.10g}: {low['message'][:120]}); try a "
+                "larger max_steps, more num_points, or continuation= from smoother models",
+                stacklevel=2,
+            )
+        return best
 
     def __len__(self):
         return len(self.paths)
