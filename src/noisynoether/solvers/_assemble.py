@@ -70,3 +70,14 @@ def block_matvec(B, C, v):
     out = out.at[:-1].add(jnp.einsum("kij,kj->ki", C, v[1:]))
     out = out.at[1:].add(jnp.einsum("kji,kj->ki", C, v[:-1]))
     return out
+
+
+def damping_diagonal(B):
+    """|diag H| per interior point (M, n), floored at 1e-12 of its largest entry."""
+    d = jnp.abs(jnp.diagonal(B, axis1=1, axis2=2))
+    return jnp.maximum(d, 1e-12 * jnp.max(d))
+
+
+def shift_diagonal(B, d):
+    """The diagonal blocks of H + diag(d), d (M, n)."""
+    return B + d[:, :, None] * jnp.eye(B.shape[1], dtype=B.dtype)

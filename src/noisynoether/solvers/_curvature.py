@@ -36,9 +36,8 @@ NEG_TOL = 1e-10
 
 
 def _shifted(B, sigma):
-    dd = jnp.abs(jnp.diagonal(B, axis1=1, axis2=2))
-    dd = jnp.maximum(dd, 1e-12 * jnp.max(dd))
-    return B + (sigma * dd)[:, :, None] * jnp.eye(B.shape[1], dtype=B.dtype)
+    """H + sigma diag(H): the damped matrix of ``_newton.damped_step``."""
+    return _assemble.shift_diagonal(B, sigma * _assemble.damping_diagonal(B))
 
 
 def _inverse_iteration(Bs, C, solve, steps):

@@ -95,8 +95,9 @@ def _line_search(value, x, S, g, dx):
     vals = jax.vmap(lambda a: value(x + a * dx))(alphas)
     good = jnp.isfinite(vals) & (vals <= S + 1e-4 * alphas * slope) & (slope < 0)
     found = jnp.any(good)
-    alpha = jnp.where(found, alphas[jnp.argmax(good)], 0.0)
-    return found, x + alpha * dx
+    i = jnp.argmax(good)
+    alpha = jnp.where(found, alphas[i], 0.0)
+    return found, x + alpha * dx, jnp.where(found, vals[i], S)
 
 
 def minimise(
@@ -172,13 +173,13 @@ def minimise(
         accept = accept & jnp.all(jnp.isfinite(g_new))
         shrink = jnp.maximum(1.0 / 3.0, 1.0 - (2.0 * jnp.clip(rho, 0.0, 1.0) - 1.0) ** 3)
         negative, found, use_nc = jnp.asarray(False), jnp.asarray(False), jnp.asarray(False)
-        searched, x_alt = jnp.asarray(False), x_new
+        searched, x_alt, S_ls = jnp.asarray(False), x_new, S_new
         if value is not None:
             # A rejected step: backtrack along it before raising the damping.
-            searched, x_alt = jax.lax.cond(
+            searched, x_alt, S_ls = jax.lax.cond(
                 ok & ~accept & (pred > 0),
                 lambda _: _line_search(value, st.x, st.S, st.g, dx),
-                lambda _: (jnp.asarray(False), x_new),
+                lambda _: (jnp.asarray(False), x_new, S_new),
                 None,
             )
         # The damping follows the Newton step's outcome only (a curvature step leaves it).
@@ -187,7 +188,7 @@ def minimise(
         noise = 64 * eps * jnp.abs(st.S)
         use_mv = jnp.asarray(False)
         if value is not None:
-            S_best = jnp.where(searched, value(x_alt), jnp.where(accept, S_new, st.S))
+            S_best = jnp.where(searched, S_ls, jnp.where(accept, S_new, st.S))
         if curvature is not None:
             # Negative curvature at st.x: step along it when that lowers S more.
             negative, found, v, c = curvature(st.x, st.g, st.aux, st.lam)

@@ -33,11 +33,6 @@ def lowest_eigen_matfree(hvp, P_inv, shape, scale, *, k=1, seed=0):
     return np.asarray(w)[order], V[:, order].T.reshape(k, *shape), scale
 
 
-def is_negative(lam: float, scale: float) -> bool:
-    """Negative beyond rounding: the eigenvalue's error is about eps * |H|."""
-    return bool(np.isfinite(lam) and lam < -1e-10 * max(scale, 1e-300))
-
-
 def escape(action_of, x_int: np.ndarray, v: np.ndarray):
     """Step from x along +-v; returns the best new interior path, or None if none lowers S."""
     extent = max(float(np.max(np.ptp(x_int, axis=0))), 1e-3)

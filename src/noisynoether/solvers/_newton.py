@@ -43,17 +43,10 @@ def auto_linear_solver(K: int) -> str:
     return "native" if _native.native_available() else "lapack"
 
 
-def _damping_diagonal(B):
-    d = jnp.abs(jnp.diagonal(B, axis1=1, axis2=2))
-    return jnp.maximum(d, 1e-12 * jnp.max(d))
-
-
 def damped_step(B, C, g, lam, solve):
     """Solve (H + lam Dd) dx = -g, Dd = diag(H) (floored); returns (dx, ok, predicted decrease)."""
-    dd = _damping_diagonal(B)
-    n = B.shape[1]
-    Bd = B + (lam * dd)[:, :, None] * jnp.eye(n, dtype=B.dtype)
-    dx, ok = solve(Bd, C, -g)
+    dd = _assemble.damping_diagonal(B)
+    dx, ok = solve(_assemble.shift_diagonal(B, lam * dd), C, -g)
     # For the exact solution of (H + lam Dd) dx = -g the model decrease is
     # -g.dx - dx.H dx / 2 = (lam dx.Dd dx - g.dx) / 2.
     pred = 0.5 * (lam * jnp.sum(dd * dx * dx) - jnp.sum(g * dx))
