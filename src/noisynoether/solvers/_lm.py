@@ -128,6 +128,8 @@ def minimise(
     the full loop from there. Its compiled code is half the size: most solves never need more.
     """
     eps = jnp.finfo(x0.dtype).eps
+    if value is None:
+        value = lambda x: evaluate(x)[0]  # noqa: E731
     S, g, gscale, aux = evaluate(x0)
     zero = jnp.asarray(0, dtype=jnp.int32)
     lam0 = jnp.asarray(lam0, dtype=x0.dtype)
@@ -162,15 +164,17 @@ def minimise(
     def body(st):
         dx, ok, pred, work = step(st.x, st.g, st.aux, st.lam)
         x_new = st.x + dx
-        S_new, g_new, gscale_new, aux_new = evaluate(x_new)
+        # The candidate points (Newton, line search, curvature, move) are compared by the action
+        # alone; S, g and H are evaluated once per iteration, at the point taken (the Hessian
+        # evaluation dominates both the run time and the size of the compiled loop).
+        S_new = value(x_new)
         actual = st.S - S_new
         rho = actual / jnp.where(pred > 0, pred, 1.0)
         # Near the minimum the decrease is lost in rounding of S: accept a step that lowers the
-        # gradient while the change of S is at rounding level.
+        # gradient (checked below, once it is evaluated) while the change of S is at rounding level.
         noise = 64 * jnp.finfo(x0.dtype).eps * jnp.maximum(jnp.abs(st.S), 1e-300)
-        in_noise = (pred <= noise) & (actual >= -noise) & (_gnorm(g_new) < _gnorm(st.g))
+        in_noise = (pred <= noise) & (actual >= -noise)
         accept = ok & (pred > 0) & jnp.isfinite(S_new) & ((rho > 1e-4) | in_noise)
-        accept = accept & jnp.all(jnp.isfinite(g_new))
         shrink = jnp.maximum(1.0 / 3.0, 1.0 - (2.0 * jnp.clip(rho, 0.0, 1.0) - 1.0) ** 3)
         negative, found, use_nc = jnp.asarray(False), jnp.asarray(False), jnp.asarray(False)
         searched, x_alt, S_ls = jnp.asarray(False), x_new, S_new
@@ -222,30 +226,27 @@ def minimise(
             use_mv = creeping & (S_mv < S_best - 1e3 * noise)
             x_alt = jnp.where(use_mv, x_mv, x_alt)
             searched, use_nc = searched & ~use_mv, use_nc & ~use_mv
-        # One evaluation (gradient and Hessian) at the line-search, curvature or move point.
+        # The one evaluation, at the line-search, curvature or move point if one was chosen.
         alt = searched | use_nc | use_mv
-        x_ev, S_ev, g_ev, gscale_ev, aux_ev = jax.lax.cond(
-            alt,
-            lambda _: (x_alt, *evaluate(x_alt)),
-            lambda _: (x_new, S_new, g_new, gscale_new, aux_new),
-            None,
-        )
-        good_alt = alt & jnp.all(jnp.isfinite(g_ev))
-        searched, use_nc, use_mv = searched & good_alt, use_nc & good_alt, use_mv & good_alt
-        x_new, S_new, g_new, gscale_new, aux_new = jax.tree_util.tree_map(
-            lambda u, w: jnp.where(good_alt, u, w),
-            (x_ev, S_ev, g_ev, gscale_ev, aux_ev),
-            (x_new, S_new, g_new, gscale_new, aux_new),
-        )
+        x_ev = jnp.where(alt, x_alt, x_new)
+        S_ev, g_ev, gscale_ev, aux_ev = evaluate(x_ev)
+        good = jnp.isfinite(S_ev) & jnp.all(jnp.isfinite(g_ev))
+        # A Newton step accepted at rounding level of S must lower the gradient.
+        good = good & ~(accept & ~alt & ~(rho > 1e-4) & ~(_gnorm(g_ev) < _gnorm(st.g)))
+        # A Newton step that fails here counts as a rejection: the damping rises.
+        failed = accept & ~alt & ~good
+        lam_next = jnp.where(failed, st.lam * st.nu, lam_next)
+        nu = jnp.where(failed, 2.0 * st.nu, nu)
+        searched, use_nc, use_mv = searched & good, use_nc & good, use_mv & good
         # A full step shrinks the damping; a line-search step keeps it; a rejection raises it.
         lam = lam_next
-        accept = accept | searched | use_nc | use_mv
+        accept = good & (alt | accept)
 
         def pick(a, b):
             return jax.tree_util.tree_map(lambda u, w: jnp.where(accept, u, w), a, b)
 
         x, S, g, gscale, aux = pick(
-            (x_new, S_new, g_new, gscale_new, aux_new), (st.x, st.S, st.g, st.gscale, st.aux)
+            (x_ev, S_ev, g_ev, gscale_ev, aux_ev), (st.x, st.S, st.g, st.gscale, st.aux)
         )
         steps = st.steps + 1
         # Count the iterations that start within tolerance (at a point without negative
@@ -254,7 +255,9 @@ def minimise(
         hits = jnp.where(_within(g, gscale, rtol) & ~use_nc & ~use_mv, jnp.maximum(hits, 1), 0)
         improved = _gnorm(g) < 0.5 * st.best
         best = jnp.where(improved, _gnorm(g), st.best)
-        since = jnp.where(improved, 0, st.since + 1)
+        # Counted in accepted steps: rejections while the damping grows to make H + lam Dd
+        # positive definite (a straight start across a ridge) are not "stuck".
+        since = jnp.where(improved, 0, st.since + accept.astype(jnp.int32))
         # Newton decrement at rounding: the undamped model decrease of this step (pred, with
         # negligible damping) is below what S can resolve; the step just taken polishes.
         decrement_ok = (
@@ -272,7 +275,7 @@ def minimise(
         if handoff is not None:
             # Stuck (no halving of the gradient in 5 iterations) with negative curvature, or
             # creeping, or about to converge with negative curvature: the full loop's turn.
-            stuck = since >= 5
+            stuck = since >= 3
             creeping = ok & (pred <= 1e-6 * jnp.abs(st.S)) & stuck
             needed = (negative & (stuck | (status == CONVERGED))) | creeping
             status = jnp.where(needed & (status != MAX_STEPS), HANDOFF, status)
