@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _timing import timed  # benchmarks/ is on sys.path when a script runs
 
 import noisynoether as nn
 
@@ -38,18 +38,6 @@ def problem(n, seed=0):
     W = 0.8 * rng.standard_normal((n, n)) / np.sqrt(n)
     sde = nn.SDE(drift=RateNetwork(W), diffusion=0.1)
     return sde, 0.5 * rng.standard_normal(n), 0.5 * rng.standard_normal(n)
-
-
-def timed(fn, repeat):
-    t = time.perf_counter()
-    res = fn()
-    first = time.perf_counter() - t
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        res = fn()
-        best = min(best, time.perf_counter() - t)
-    return res, first - best, best
 
 
 def main():

@@ -26,6 +26,7 @@ SLOW_FILES_FIRST = (
     "test_refinement_and_multistart.py",
     "test_cases_and_cli.py",
     "test_readme.py",
+    "test_scores.py",
     "test_solver_behaviour.py",
     "test_solver_objects.py",
     "test_linear_closed_form.py",

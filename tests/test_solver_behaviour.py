@@ -188,3 +188,16 @@ def test_native_linear_solver_unavailable_is_a_clear_error(monkeypatch):
         sde, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=200, linear_solver="lapack"
     )
     assert res.action == pytest.approx(ref.action, rel=1e-13)
+
+
+def test_a_certificate_that_fails_is_never_reported_as_a_minimum(monkeypatch):
+    from noisynoether.solvers import _fixed_time
+
+    # The end-point check returns NaN eigenvalues (as a failed Krylov solve can): the gradient
+    # is at tolerance but nothing certifies a minimum, so the result must not say converged.
+    monkeypatch.setattr(
+        _fixed_time, "_lowest_eigen", lambda *a: (np.array([np.nan, 1.0]), None, 1.0)
+    )
+    res = nn.most_likely_path(MULTISTABLE, [3.0, 0.1], [0.1, 3.0], 0.0, 1.0, num_points=200)
+    assert not res.converged and res.status is nn.Status.NONFINITE
+    assert "not certified" in res.message and "check_minimum=False" in res.message

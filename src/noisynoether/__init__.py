@@ -28,6 +28,7 @@ from .solvers import (  # noqa: E402
     Geometric,
     Newton,
     NewtonCG,
+    PathBatch,
     PathResult,
     PathSet,
     PathSolution,
@@ -37,11 +38,14 @@ from .solvers import (  # noqa: E402
     find_paths,
     initial_momentum,
     most_likely_path,
+    most_likely_paths,
     path_with_energy,
     shoot,
     shoot_to,
 )
+from .solvers._compile_cache import enable_compilation_cache  # noqa: E402
 from .solvers._native import native_available  # noqa: E402
+from .sweeps import SweepProblem, sweep, sweep_problems  # noqa: E402  (Dask: only when run)
 from .symmetry import (  # noqa: E402
     ChargeBalance,
     DiscreteSymmetry,
@@ -72,7 +76,10 @@ __version__ = "0.1.0"
 __all__ = [
     "SDE",
     "most_likely_path",
+    "most_likely_paths",
+    "PathBatch",
     "native_available",
+    "enable_compilation_cache",
     "find_paths",
     "PathSet",
     "PathResult",
@@ -122,4 +129,7 @@ __all__ = [
     "ConditionedEnsemble",
     "models",
     "plot_path",
+    "sweep",
+    "sweep_problems",
+    "SweepProblem",
 ]

@@ -4,7 +4,8 @@
 ``noisynoether symmetries MODEL [--tol] [--points]`` and ``noisynoether energy MODEL
 [--energies ...] [--num-points] [--out DIR] [--force]``; the models are those of
 ``noisynoether.models._registry``. Each subcommand is a module with ``add_parser(subparsers)``
-and ``run(args)`` (a later ``sweep`` adds one module and one line in ``SUBCOMMANDS``).
+and ``run(args)``; ``noisynoether sweep CONFIG.toml [--out DIR] [--scheduler ADDRESS]
+[--workers N] [--force]`` (``sweep.py``) runs a parameter sweep on Dask.
 
 argparse (standard library): one dependency fewer than typer. Arguments and the output folder
 are checked before any computation: a bad value prints argparse's one-line usage error naming
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 
-from . import energy, reproduce, symmetries
+from . import energy, reproduce, rnn, scores, sweep, symmetries
 
-SUBCOMMANDS = (reproduce, symmetries, energy)
+SUBCOMMANDS = (reproduce, symmetries, energy, scores, sweep, rnn)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,11 +9,14 @@ from ._multistable import multistable
 from ._ring import (
     RING_T_MAX,
     diffusion_time_to_tau,
+    reverse_diffusion_from_score,
     ring_log_density,
     ring_reverse_diffusion,
     ring_score,
     tau_to_diffusion_time,
 )
+from ._rnn import RNNWeights, noisy_rnn, rnn_weights
+from ._rnn_io import noisy_rnn_from_npz, noisy_rnn_from_torch
 from ._simple import double_well, drift_diffusion
 
 __all__ = [
@@ -22,7 +25,13 @@ __all__ = [
     "linear_bridge",
     "double_well",
     "multistable",
+    "noisy_rnn",
+    "noisy_rnn_from_npz",
+    "noisy_rnn_from_torch",
+    "rnn_weights",
+    "RNNWeights",
     "ring_reverse_diffusion",
+    "reverse_diffusion_from_score",
     "ring_score",
     "ring_log_density",
     "diffusion_time_to_tau",

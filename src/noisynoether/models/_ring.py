@@ -26,6 +26,7 @@ __all__ = [
     "ring_log_density",
     "ring_score",
     "ring_reverse_diffusion",
+    "reverse_diffusion_from_score",
     "diffusion_time_to_tau",
     "tau_to_diffusion_time",
     "RING_T_MAX",
@@ -121,16 +122,26 @@ def tau_to_diffusion_time(tau, t_max=RING_T_MAX):
 
 
 @dataclass(frozen=True)
-class _RingReverseDrift:
+class _RingScore:
+    """The exact score of the blurred ring as a score function ``s(x, t)`` (compared by value)."""
+
     radius: float
     sigma0: float
+
+    def __call__(self, x, t):
+        return ring_score(x, t, radius=self.radius, sigma0=self.sigma0)
+
+
+@dataclass(frozen=True)
+class _ReverseDrift:
+    score: object
     t_max: float
     process: str
 
     def __call__(self, tau, x, args):
         t = self.t_max - tau
         factor = 2.0 if self.process == "sde" else 1.0
-        return factor * t * ring_score(x, t, radius=self.radius, sigma0=self.sigma0)
+        return factor * t * self.score(x, t)
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,34 @@ class _RingReverseDiffusion:
 
     def __call__(self, tau, x, args):
         return jnp.asarray(self.t_max - tau, dtype=jnp.result_type(float))
+
+
+def reverse_diffusion_from_score(score, *, t_max=RING_T_MAX, process: str = "sde") -> SDE:
+    """The reverse process of Eq. 21 driven by any score function ``s(x, t)``, in forward time tau.
+
+    For the forward process ``xdot = sqrt(2t) eta`` (the noise schedule of the ring of Fig. 2,
+    variance t^2 added by diffusion time t), with ``score(x, t)`` the score of the noised data
+    at diffusion time t (exact, as in :func:`ring_reverse_diffusion`, or learned). In
+    ``tau = t_max - t`` the drift is ``2 t s(x, t)`` (``process="sde"``) or ``t s(x, t)``
+    (``"pfode"``) and ``D = t`` (see :func:`ring_reverse_diffusion` for the conventions).
+
+    The SDE compares equal to another when their scores do (a frozen dataclass compares by
+    value; any other callable by identity), so the solvers' compiled code is reused.
+
+    Args:
+        score: a callable ``(x, t) -> (n,)``: x a state (n,), t a scalar diffusion time;
+            jittable and differentiable in x and t.
+        t_max: the diffusion time at tau = 0.
+        process: ``"sde"`` (reverse process B) or ``"pfode"`` (reverse process A).
+    """
+    if not callable(score):
+        raise TypeError(
+            f"score must be a callable s(x, t) -> array (the score at state x and diffusion "
+            f"time t); got {type(score).__name__}"
+        )
+    check_choice(process, "process", ("sde", "pfode"))
+    t_max = check_positive(t_max, "t_max")
+    return SDE(drift=_ReverseDrift(score, t_max, process), diffusion=_RingReverseDiffusion(t_max))
 
 
 def ring_reverse_diffusion(
@@ -151,8 +190,9 @@ def ring_reverse_diffusion(
         reverse SDE:  xdot = -2t s(x, t) + sqrt(2t) eta   (D = t),
         PF-ODE:       xdot = -t s(x, t),
 
-    with s the score (:func:`ring_score`). The solvers take increasing time, so this model runs
-    in ``tau = t_max - t`` (``tau = 0`` at ``t = t_max``), where the drift is
+    with s the score (:func:`ring_score`; :func:`reverse_diffusion_from_score` builds the same
+    process from any score, e.g. a learned one). The solvers take increasing time, so this model
+    runs in ``tau = t_max - t`` (``tau = 0`` at ``t = t_max``), where the drift is
 
         ``process="sde"``:   dx/dtau = 2 t s(x, t) + sqrt(2t) eta, i.e. D = t = t_max - tau,
         ``process="pfode"``: dx/dtau = t s(x, t).
@@ -175,5 +215,4 @@ def ring_reverse_diffusion(
     radius, sigma0, t_max = (
         check_positive(v, k) for k, v in (("radius", radius), ("sigma0", sigma0), ("t_max", t_max))
     )
-    drift = _RingReverseDrift(radius, sigma0, t_max, process)
-    return SDE(drift=drift, diffusion=_RingReverseDiffusion(t_max))
+    return reverse_diffusion_from_score(_RingScore(radius, sigma0), t_max=t_max, process=process)

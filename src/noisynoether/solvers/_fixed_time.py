@@ -22,6 +22,9 @@ from ._status import Status
 
 __all__ = ["compiled", "solve", "TRACE_COUNT"]
 
+#: ``solve``'s own status for a converged run whose end-point certificate is not finite.
+NO_CERTIFICATE = -2
+
 #: Number of times the solver function has been traced (compiled); tests use it to check caching.
 TRACE_COUNT = {"solve": 0}
 
@@ -76,11 +79,23 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
     }
 
 
-def solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver):
-    """One solve on one grid, with the second-order certificate; returns a PathResult."""
+def solve(
+    fns, sde, ts, xs, x0, x1, args, solver, linear_solver, *, first=None, eigen=None, charges=None
+):
+    """One solve on one grid, with the second-order certificate; returns a PathResult.
+
+    ``first`` (used by the batched solver, ``_batch.py``): ``(state, counts)``, the final
+    LMState of a first run (cheap loop, then the full loop after a hand-off) already done
+    elsewhere and the counters of ``totals`` it used; the solve continues from there as if it
+    had run it. ``eigen(st, x_int)``, when given, replaces ``_lowest_eigen`` (same result).
+    ``charges``: (p, E, L) along the path of ``first``, used unless an escape moved it.
+    """
     method = solver.name
-    ts_j, xa, xb = jnp.asarray(ts), jnp.asarray(x0), jnp.asarray(x1)
-    x_int = jnp.asarray(xs[1:-1])
+    if first is None:
+        ts_j, xa, xb = jnp.asarray(ts), jnp.asarray(x0), jnp.asarray(x1)
+        x_int = jnp.asarray(xs[1:-1])
+    else:  # NumPy, as the caller gave it: the jitted calls convert it if they are made
+        ts_j, xa, xb, x_int = ts, x0, x1, xs[1:-1]
     totals = dict(iterations=0, rejected=0, work=0, nc=0, moves=0, handoffs=0)
     escapes, note = 0, ""
     eig = None  # (lowest eigenvalues, their vectors, |H| scale)
@@ -88,7 +103,12 @@ def solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver):
         # The cheap loop first; where it hands off (negative curvature where it would converge
         # or is stuck, or creeping), the full loop (compiled only then) continues from there.
         run, lam, budget = fns["run"], float(solver.damping), solver.max_steps
-        while True:
+        status = None
+        if first is not None:  # a first run done by the caller (never a HANDOFF): its outcome
+            (st, done), first = first, None
+            totals.update({k: totals[k] + int(v) for k, v in done.items()})
+            x_int, status = st.x, int(st.status)
+        while status in (None, _lm.HANDOFF):
             with _native.kernel_errors():  # a kernel failure is an error, never a "stall"
                 st = run(ts_j, x_int, xa, xb, args, solver.rtol, budget, lam)
             totals["iterations"] += int(st.steps)
@@ -110,7 +130,13 @@ def solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver):
         # The certificate: the lowest eigenvalues of the undamped Hessian at the end. The loop
         # already followed negative curvature; a negative eigenvalue here (missed by the
         # in-loop probe) is left by a step along its eigenvector and another run.
-        eig = _lowest_eigen(sde, fns, method, st, ts_j, x_int, xa, xb, args)
+        eig = (eigen or functools.partial(_lowest_eigen, sde, fns, method))(
+            st, ts_j, x_int, xa, xb, args
+        )
+        if not np.all(np.isfinite(np.asarray(eig[0]))):
+            # A certificate that failed certifies nothing: never report a minimum from it.
+            status, note = NO_CERTIFICATE, "the minimum check returned non-finite eigenvalues"
+            break
         negative, _ = _zero_modes.classify(eig[0][:1], eig[2])
         if not negative:
             break
@@ -130,7 +156,9 @@ def solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver):
         x_int, escapes = jnp.asarray(new), escapes + 1
 
     xs_out = np.concatenate([x0[None], np.asarray(x_int), x1[None]], axis=0)
-    p, E, L = (np.asarray(a) for a in fns["charges"](ts_j, xs_out, args))
+    if charges is None or escapes:
+        charges = fns["charges"](ts_j, xs_out, args)
+    p, E, L = (np.asarray(a) for a in charges)
     gnorm = float(np.max(np.abs(np.asarray(st.g))))
     min_eig = None if eig is None else float(eig[0][0])
     zero = _zero_mode_report(sde, xs_out, eig, args) if status == _lm.CONVERGED else {}
@@ -173,19 +201,9 @@ def _lowest_eigen(sde, fns, method, st, ts, x_int, xa, xb, args):
     if method == "newton":
         B, C = st.aux  # the Hessian at the final iterate, from the run itself
         return _zero_modes.lowest_eigenpairs(B, C)
-    # |H| ~ max(T) |D0^-1|: the scale against which an eigenvalue is judged.
-    diag, _ = _newton_cg.leak_tridiagonal(ts)
-    d0 = np.atleast_1d(np.asarray(sde.D_raw(0.5 * (ts[0] + ts[-1]), 0.5 * (xa + xb), args)))
-    scale = float(jnp.max(diag)) / float(
-        np.min(np.abs(np.linalg.eigvalsh(d0) if d0.ndim == 2 else d0))
-    )
-    return _minimum.lowest_eigen_matfree(
-        lambda v: np.asarray(fns["hvp"](ts, x_int, xa, xb, args, jnp.asarray(v))),
-        lambda r: np.asarray(fns["precond"](ts, xa, xb, args, jnp.asarray(r))),
-        x_int.shape,
-        scale,
-        k=_zero_modes.NUM_LOWEST,
-    )
+    # Matrix-free: the pencil (H, P) in one compiled call; bounds of H's eigenvalues with
+    # their signs, and scale = lambda_max(P) ~ |H| (``_minimum.lowest_eigen_matfree``).
+    return _minimum.lowest_eigen_matfree(sde, ts, x_int, xa, xb, args, k=_zero_modes.NUM_LOWEST)
 
 
 def _zero_mode_report(sde, xs, eig, args):
@@ -231,6 +249,12 @@ def _message(status, iterations, gnorm, max_steps, min_eig, escapes, note, zero)
             f"did not converge: reached max_steps = {max_steps}" + tail + ". Try a larger "
             "max_steps, a better initial path (initial=...), a coarser grid first and its result "
             "as initial=, or continuation from an easier problem (shorter time, smoother drift)."
+        )
+    if status == NO_CERTIFICATE:
+        return Status.NONFINITE, (
+            f"not certified: {note}" + tail + ". The gradient is at tolerance but whether the "
+            "end point is a minimum is unknown; try method='newton' (exact block Hessian), "
+            "another num_points, or check_minimum=False to accept a critical point knowingly."
         )
     if status == _lm.STALLED:
         return Status.STALLED, (

@@ -1,13 +1,15 @@
 """Matrix-free damped Newton-CG for large state dimension (selected when n > 64).
 
 The Hessian is never formed: conjugate gradients uses Hessian-vector products (forward-over-
-reverse derivatives of the action). It is preconditioned by the exact Hessian of the leak-only
-problem f = -x with a constant diffusion D0 (D at the middle of the time range and between the
-endpoints): P = T (x) D0^-1 with T a scalar tridiagonal matrix over time, shared by all n
-components. P removes the 1/dt^2 stiffness of the time coupling, so the CG count hardly grows
-with K or n (SOLVER-NOTES). Each outer step solves (H + lam P) dx = -g to the forcing tolerance
-|r| <= min(0.5, sqrt|g|) |g|; negative curvature met inside CG truncates the step (or rejects
-it when met at once, which raises the damping).
+reverse derivatives of the action; XLA shares the repeated Jacobian products, so this costs
+about what the linearised gradient of ``_cg_hessian.py`` does). CG is preconditioned by
+the exact Hessian of the leak-only problem f = -x with a constant diffusion D0 (D at the
+middle of the time range and between the endpoints): P = T (x) D0^-1 with T a scalar
+tridiagonal matrix over time, shared by all n components. P removes the 1/dt^2 stiffness of
+the time coupling, so the CG count hardly grows with K or n (SOLVER-NOTES). Each outer step
+solves (H + lam P) dx = -g to the forcing tolerance |r| <= min(0.5, sqrt|g|) |g|; negative
+curvature met inside CG truncates the step (or rejects it when met at once, which raises the
+damping). The end certificate uses the same P (``_minimum.lowest_eigen_matfree``).
 """
 
 from __future__ import annotations

@@ -94,15 +94,26 @@ def null_space(R: np.ndarray, tol: float):
     return rel, Vt.T, s_max, rel <= tol
 
 
+@functools.partial(jax.jit, static_argnums=(0,))
+def _values(sde, tt, xx, args):
+    """f (N, n) and D (N, n, n) at every (t, x); D only when it is not constant."""
+    n = xx.shape[-1]
+    f = jax.vmap(lambda t, x: sde.f(t, x, args))(tt, xx)
+    if sde.is_constant_diffusion:
+        return f, None
+    return f, jax.vmap(lambda t, x: sde.D_matrix(t, x, args, n))(tt, xx)
+
+
 def _time_residual(sde, times, points, args) -> float:
     """max over sample times of the relative change of f and D from the first time."""
     tt, xx = grid(times, points)
-    f, _, D, _ = (np.asarray(a) for a in _local_terms(sde, tt, xx, args))
+    f, D = _values(sde, tt, xx, args)
     T, m = times.size, points.shape[0]
-    f = f.reshape(T, m, -1)
-    D = D.reshape(T, m, -1)
     worst = 0.0
     for arr in (f, D):
+        if arr is None:  # a constant D does not change
+            continue
+        arr = np.asarray(arr).reshape(T, m, -1)
         for i in range(1, T):
             num = np.linalg.norm(arr[i] - arr[0])
             den = np.linalg.norm(arr[i]) + np.linalg.norm(arr[0])

@@ -21,41 +21,90 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_model_at, check_sample, grid
+from .._checks import check_choice, check_model_at, check_sample, grid
+from ._automorphisms import automorphism_generators
 from ._continuous import DEFAULT_TIMES
+from ._permutations import (
+    cycles_of,
+    describe_cycles,
+    model_graph,
+    parse_weights,
+    perm_mismatch,
+    weight_graph,
+    weights_of,
+)
 
 __all__ = ["DiscreteSymmetry", "find_discrete_symmetries"]
 
 
-@dataclass(frozen=True, eq=False)
 class DiscreteSymmetry:
     """A signed permutation ``x -> P x`` under which the model is invariant.
 
+    Built from the matrix, ``DiscreteSymmetry(P, name, residual)``, or without one (what the
+    graph search does at n = 1024, where a dense P is 8 MB) from
+    ``permutation=src`` (and ``signs=``): ``(P x)_i = signs_i x_src[i]``.
+
     Attributes:
-        matrix: (n, n) the signed permutation P (entries 0 and +-1).
+        matrix: (n, n) the signed permutation P (entries 0 and +-1), made on first use.
+        permutation: (n,) int, ``src`` above: ``apply`` is ``signs * x[..., src]``.
+        signs: (n,) the signs (all +1 for a permutation of units).
+        cycles: the unit permutation in cycle notation, 0-based: the value of unit j moves to
+            unit k for each consecutive (j, k) in a cycle (``[(0, 4), (1, 5, 8)]``).
         name: readable: ``"swap x1 <-> x2"``, ``"flip x2 -> -x2"``, combinations joined by
-            ", ", or the image ``"(x1, x2) -> (-x2, x1)"`` for other signed permutations.
+            ", ", the image ``"(x1, x2) -> (-x2, x1)"`` for other signed permutations of up to
+            4 coordinates, or from the graph search ``"permutation (x1 x5)(x2 x6 x9)"``
+            (cycles, 1-based; a single transposition is a ``"swap"``).
         residual: the largest relative mismatch of f and D on the sample (0 when exact).
     """
 
-    matrix: np.ndarray
-    name: str
-    residual: float
+    def __init__(
+        self, matrix=None, name: str = "", residual: float = 0.0, *, permutation=None, signs=None
+    ):
+        if matrix is not None:
+            P = np.asarray(matrix, dtype=np.float64)
+            src = np.argmax(np.abs(P), axis=1)
+            signs = P[np.arange(len(P)), src]
+        else:
+            src = np.asarray(permutation, dtype=np.int64)
+            signs = np.ones(len(src)) if signs is None else np.asarray(signs, dtype=np.float64)
+            P = None
+        self._matrix, self._src, self._signs = P, src, signs
+        self.name, self.residual = name, float(residual)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        if self._matrix is None:
+            n = len(self._src)
+            self._matrix = np.zeros((n, n))
+            self._matrix[np.arange(n), self._src] = self._signs
+        return self._matrix
+
+    @property
+    def permutation(self) -> np.ndarray:
+        return self._src.copy()
+
+    @property
+    def signs(self) -> np.ndarray:
+        return self._signs.copy()
+
+    @property
+    def cycles(self) -> list[tuple[int, ...]]:
+        return cycles_of(self._src)
 
     def apply(self, xs) -> np.ndarray:
         """P x for states or a path xs (..., n): the mirror path of a most likely path."""
         xs = np.asarray(xs, dtype=np.float64)
-        if xs.shape[-1] != self.matrix.shape[0]:
+        if xs.shape[-1] != len(self._src):
             raise ValueError(
-                f"xs must have last dimension n = {self.matrix.shape[0]}; got shape {xs.shape}"
+                f"xs must have last dimension n = {len(self._src)}; got shape {xs.shape}"
             )
-        return xs @ self.matrix.T
+        return xs[..., self._src] * self._signs
 
     def __repr__(self) -> str:
         return f"DiscreteSymmetry(name={self.name!r}, residual={self.residual:.2e})"
@@ -138,30 +187,71 @@ def _mismatch(sde, tt, xx, Ps, args):
     return jax.lax.map(one, Ps)
 
 
-def find_discrete_symmetries(sde, points, *, times=None, tol: float = 1e-8, args=None):
+_PERMUTATIONS = ("auto", "pairs", "graph")
+
+#: ``permutations="auto"`` checks pairs up to this many coordinates, searches the graph above.
+PAIRS_MAX_N = 16
+
+
+def find_discrete_symmetries(
+    sde,
+    points,
+    *,
+    times=None,
+    tol: float = 1e-8,
+    args=None,
+    permutations: str = "auto",
+    weights=None,
+):
     """The coordinate permutations and sign flips that leave the model invariant.
 
-    Checks every signed permutation matrix P other than the identity (2^n n! - 1 of them) for
-    n <= 4, and for larger n only the swaps of two coordinates and single sign flips. P is kept
-    when, over all sample states and times, ``|f(P x) - P f(x)| / (|f(P x)| + |f(x)|)`` and
+    P is kept when, over all sample states and times,
+    ``|f(P x) - P f(x)| / (|f(P x)| + |f(x)|)`` and
     ``|D(P x) - P D(x) P^T| / (|D(P x)| + |D(x)|)`` are at most ``tol`` (norms over the whole
     sample). Such a P maps most likely paths to most likely paths with the same action (mirror
     paths; see the module docstring): the path from ``P x0`` to ``P x1`` is ``P x*(t)``.
+
+    Which P are tried (``permutations``):
+
+    - ``"pairs"``: every signed permutation matrix other than the identity (2^n n! - 1) for
+      n <= 4, and for larger n the swaps of two coordinates and the single sign flips; every
+      one that holds is returned.
+    - ``"graph"``: the permutations of units that preserve the network's weighted graph, by
+      colour refinement and individualisation (``_automorphisms``; up to n = 1024 and more).
+      The graph is that of ``weights`` (edges W, colours b, tau, the rows of B, and D), of an
+      ``nn.models.noisy_rnn`` model's own weights, or for any other model that of its
+      Jacobian and of f and D at the states ``c (1, ..., 1)`` (which every permutation
+      fixes). Returned are *generators* of the group (every symmetry is a product of them,
+      ``nn.find_paths`` closes them under composition), each verified on f and D as above,
+      with ``.cycles``. Sign flips are not searched.
+    - ``"auto"`` (default): ``"graph"`` when ``weights`` is given or n > 16, else ``"pairs"``.
 
     Args:
         sde: the model.
         points: (m, n) sample states (the region you care about; P x must stay in the model's
             domain).
         times: sample times (default ``DEFAULT_TIMES``).
-        tol: relative mismatch below which P counts as a symmetry.
+        tol: relative mismatch below which P counts as a symmetry (and relative tolerance
+            within which two weights count as equal in the graph).
         args: PyTree passed to drift and diffusion.
+        permutations: ``"auto"``, ``"pairs"`` or ``"graph"`` (above).
+        weights: the network's weights for ``"graph"``: W (n, n), or a tuple (W, b),
+            (W, b, tau) or (W, b, tau, B) (b, tau a number or (n,), B (n, m)); None: those of
+            a ``noisy_rnn`` model, else the model's Jacobian graph.
 
     Returns:
-        A list of ``DiscreteSymmetry`` (``.matrix``, ``.name``, ``.residual``), fewest moved
-        coordinates first; empty when there is none.
+        A list of ``DiscreteSymmetry`` (``.matrix``, ``.name``, ``.residual``, ``.cycles``),
+        fewest moved coordinates first; empty when there is none. A generator of the weight
+        graph that fails the check on f and D is dropped with a warning (the weights do not
+        describe the model), as is a search cut short by its node budget.
     """
     points, times, tol = check_sample(sde, points, times, tol, args, default_times=DEFAULT_TIMES)
+    permutations = check_choice(permutations, "permutations", _PERMUTATIONS)
     n = points.shape[1]
+    if permutations == "auto":
+        permutations = "graph" if weights is not None or n > PAIRS_MAX_N else "pairs"
+    if permutations == "graph":
+        return _graph_symmetries(sde, points, times, tol, args, weights)
     Ps = _signed_permutations(n)
     if not Ps:
         return []
@@ -169,14 +259,68 @@ def find_discrete_symmetries(sde, points, *, times=None, tol: float = 1e-8, args
     check_model_at(sde, times, mirrored, args, what="mirrored points P x")
     tt, xx = grid(times, points)
     m = np.asarray(_mismatch(sde, tt, xx, jnp.asarray(np.array(Ps)), args))
+    found = [
+        DiscreteSymmetry(P, describe_permutation(P), float(r))
+        for P, r in zip(Ps, _relative(m), strict=True)
+        if r <= tol
+    ]
+    return _sorted(found)
+
+
+def _relative(m: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         rel_f = np.where(m[:, 1] > 0, m[:, 0] / m[:, 1], 0.0)
         rel_D = np.where(m[:, 3] > 0, m[:, 2] / m[:, 3], 0.0)
-    res = np.maximum(rel_f, rel_D)
-    found = [
-        DiscreteSymmetry(P, describe_permutation(P), float(r))
-        for P, r in zip(Ps, res, strict=True)
-        if r <= tol
-    ]
-    found.sort(key=lambda s: (int(np.sum(np.diag(s.matrix) != 1)), s.name))
-    return found
+    return np.maximum(rel_f, rel_D)
+
+
+def _sorted(found):
+    """Fewest coordinates changed first (diagonal entries of P other than +1), then by name."""
+
+    def changed(s):
+        return int(np.sum((s.permutation != np.arange(len(s.permutation))) | (s.signs < 0)))
+
+    return sorted(found, key=lambda s: (changed(s), s.name))
+
+
+def _graph_symmetries(sde, points, times, tol, args, weights):
+    """The verified generators of the automorphism group of the model's weighted graph."""
+    n = points.shape[1]
+    if weights is not None:
+        graph = weight_graph(sde, parse_weights(weights, n), n, tol, args)
+    elif (own := weights_of(sde, args)) is not None:
+        graph = weight_graph(sde, parse_weights(own, n), n, tol, args)
+    else:
+        graph = model_graph(sde, n, tol, args, float(times[0]))
+    gens, complete = automorphism_generators(graph)
+    if not complete:
+        warnings.warn(
+            f"find_discrete_symmetries: the automorphism search stopped after {graph.nodes} "
+            "refinement nodes (a very regular graph): the symmetries returned hold, but the "
+            "group may have more generators",
+            stacklevel=3,
+        )
+    if not gens:
+        return []
+    srcs = np.stack([np.argsort(g) for g in gens])  # unit i -> g[i]: (P x)_g[i] = x_i
+    check_model_at(
+        sde, times, np.concatenate([points[:, s] for s in srcs]), args, what="mirrored points P x"
+    )
+    tt, xx = grid(times, points)
+    res = _relative(np.asarray(perm_mismatch(sde, tt, xx, jnp.asarray(srcs), args)))
+    found, failed = [], []
+    for src, r in zip(srcs, res, strict=True):
+        cyc = cycles_of(src)
+        (found if r <= tol else failed).append(
+            DiscreteSymmetry(None, describe_cycles(cyc), float(r), permutation=src)
+        )
+    if failed:
+        warnings.warn(
+            f"find_discrete_symmetries: {len(failed)} automorphism(s) of the graph are not "
+            f"symmetries of the drift and diffusion (relative mismatch up to "
+            f"{max(s.residual for s in failed):.2g} > tol = {tol:g}) and were dropped: the "
+            "weights do not describe the model (or, without weights, its Jacobians at the "
+            "states c (1, ..., 1) are more symmetric than the model)",
+            stacklevel=3,
+        )
+    return _sorted(found)

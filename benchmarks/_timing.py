@@ -1,0 +1,18 @@
+"""Compile first, time after: the timing helper shared by the benchmark scripts."""
+
+import time
+
+import numpy as np
+
+
+def timed(fn, repeat):
+    """(result, compile seconds ~ first call - best, best of ``repeat`` further calls)."""
+    t = time.perf_counter()
+    res = fn()
+    first = time.perf_counter() - t
+    best = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        res = fn()
+        best = min(best, time.perf_counter() - t)
+    return res, max(first - best, 0.0), best

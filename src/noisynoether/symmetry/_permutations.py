@@ -1,0 +1,151 @@
+"""Permutation symmetries of a network: the graph of its weights, its automorphisms, checked.
+
+``find_discrete_symmetries(permutations="graph")``. The units of a network
+``tau xdot = -x + W phi(x) + b + B u(t)`` with diffusion D can be exchanged by a permutation
+sigma when sigma preserves W (``W[sigma(i), sigma(j)] = W[i, j]``), b, tau, the rows of B
+and D: then ``f(P x) = P f(x)`` and ``D(P x) = P D(x) P^T`` with ``(P x)_sigma(i) = x_i``.
+The graph is built from the weights (``weights=``, or those of an ``nn.models.noisy_rnn``
+model), or, for any other model, from what every permutation must preserve: the Jacobian
+``J_f`` (edges), f and D at the permutation-invariant states ``c (1, ..., 1)`` (colours). Its
+automorphisms (``_automorphisms``) are candidates; each generator is kept only if the drift
+and diffusion are equivariant under it at the sample, to ``tol``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._automorphisms import Graph, combine, labels
+
+#: The invariant states c (1, ..., 1) at which a model without weights is probed.
+PROBE_LEVELS = (0.0, 0.5, -1.0)
+
+
+def weights_of(sde, args):
+    """(W, b, tau, B) of an ``nn.models.noisy_rnn`` model (from args or its drift), else None."""
+    for w in (args, getattr(sde.drift, "weights", None)):
+        if all(hasattr(w, a) for a in ("W", "b", "tau")):
+            return w.W, w.b, w.tau, getattr(w, "B", None)
+    return None
+
+
+def parse_weights(weights, n: int):
+    """(W (n, n), b, tau, B) from ``weights=``: W, (W,), (W, b), (W, b, tau) or (W, b, tau, B)."""
+    parts = list(weights) if isinstance(weights, tuple | list) else [weights]
+    if not 1 <= len(parts) <= 4:
+        raise ValueError(
+            "weights must be W, or a tuple (W, b), (W, b, tau) or (W, b, tau, B); got a "
+            f"sequence of {len(parts)}"
+        )
+    out = []
+    for name, part, shapes in zip(
+        ("W", "b", "tau", "B"), parts, [((n, n),), ((), (n,)), ((), (n,)), None], strict=False
+    ):
+        if part is None:
+            out.append(None)
+            continue
+        arr = np.asarray(part, dtype=np.float64)
+        ok = arr.ndim == 2 and arr.shape[0] == n if shapes is None else arr.shape in shapes
+        if not ok or not np.all(np.isfinite(arr)):
+            accepted = " or ".join(str(s) for s in shapes) if shapes else f"({n}, m)"
+            raise ValueError(
+                f"weights: {name} must be finite with shape {accepted} for n = {n} units; got "
+                f"shape {arr.shape}"
+            )
+        out.append(arr)
+    return tuple(out + [None] * (4 - len(out)))
+
+
+def weight_graph(sde, weights, n: int, tol: float, args) -> Graph:
+    """The graph of a network: edges W (and off-diagonal D), colours b, tau, rows of B, diag D."""
+    W, b, tau, B = weights
+    colours = [np.zeros(n, dtype=np.int64)]
+    for v in (b, tau):
+        if v is not None:
+            colours.append(labels(np.broadcast_to(v, (n,)), tol))
+    if B is not None:
+        colours += [labels(col, tol) for col in B.T]
+    edges = [labels(W, tol)]
+    D = np.asarray(sde.D_matrix(0.0, jnp.zeros(n), args, n))
+    colours.append(labels(np.diag(D), tol))
+    edges.append(labels(D - np.diag(np.diag(D)), tol))
+    return Graph(combine(*colours), combine(*edges))
+
+
+def model_graph(sde, n: int, tol: float, args, t0: float) -> Graph:
+    """The graph of any model: J_f, f and D at the invariant states c (1, ..., 1)."""
+    colours, edges = [], []
+    for c in PROBE_LEVELS:
+        x = jnp.full(n, c)
+        f = np.asarray(sde.f(t0, x, args))
+        J = np.asarray(jax.jacfwd(lambda y: sde.f(t0, y, args))(x))
+        D = np.asarray(sde.D_matrix(t0, x, args, n))
+        if not (np.all(np.isfinite(f)) and np.all(np.isfinite(J)) and np.all(np.isfinite(D))):
+            raise ValueError(
+                f"permutations='graph' probes the model at the states c (1, ..., 1), c in "
+                f"{PROBE_LEVELS}, and f, J_f or D is not finite at c = {c}: pass the network's "
+                "weights= (W, b) instead"
+            )
+        colours += [labels(f, tol), labels(np.diag(D), tol)]
+        edges += [labels(J, tol), labels(D - np.diag(np.diag(D)), tol)]
+    return Graph(combine(*colours), combine(*edges))
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def perm_mismatch(sde, tt, xx, srcs, args):
+    """Per permutation (src (k, n): ``(P x)_i = x_src[i]``): the four sums of ``_mismatch``."""
+    n = xx.shape[-1]
+
+    def fD(t, x):
+        return sde.f(t, x, args), sde.D_matrix(t, x, args, n)
+
+    f, D = jax.vmap(fD)(tt, xx)
+
+    def one(src):
+        fP, DP = jax.vmap(fD)(tt, xx[:, src])
+        dD = DP - D[:, src][:, :, src]
+        return jnp.stack(
+            [
+                jnp.sqrt(jnp.sum((fP - f[:, src]) ** 2)),
+                jnp.sqrt(jnp.sum(fP**2)) + jnp.sqrt(jnp.sum(f**2)),
+                jnp.sqrt(jnp.sum(dD**2)),
+                jnp.sqrt(jnp.sum(DP**2)) + jnp.sqrt(jnp.sum(D**2)),
+            ]
+        )
+
+    return jax.lax.map(one, srcs)
+
+
+def cycles_of(src: np.ndarray) -> list[tuple[int, ...]]:
+    """The cycles (length >= 2) of the unit map ``j -> i`` where ``src[i] = j`` (0-based)."""
+    sigma = np.empty_like(src)
+    sigma[src] = np.arange(len(src))
+    seen = np.zeros(len(src), dtype=bool)
+    out = []
+    for j in range(len(src)):
+        if seen[j] or sigma[j] == j:
+            continue
+        cyc, k = [], j
+        while not seen[k]:
+            seen[k] = True
+            cyc.append(int(k))
+            k = int(sigma[k])
+        out.append(tuple(cyc))
+    return out
+
+
+def describe_cycles(cycles, show: int = 8) -> str:
+    """``"permutation (x1 x5)(x2 x6 x9)"``, the first ``show`` cycles then a count; a single
+    transposition is ``"swap x1 <-> x5"`` as in the pair search."""
+    if len(cycles) == 1 and len(cycles[0]) == 2:
+        a, b = sorted(cycles[0])
+        return f"swap x{a + 1} <-> x{b + 1}"
+    text = "".join("(" + " ".join(f"x{i + 1}" for i in c) + ")" for c in cycles[:show])
+    if len(cycles) > show:
+        moved = sum(len(c) for c in cycles)
+        text += f"... ({len(cycles)} cycles, {moved} units moved)"
+    return f"permutation {text}"

@@ -1,0 +1,146 @@
+"""most_likely_paths: a batch solved in one compiled call equals one-by-one most_likely_path.
+
+One model (Fig. 1c, the multistable network, T = 1), one shape (B = 8 problems, K = 51): the
+batch is compared with independent one-path solves (same minimiser to 1e-9 in S* and path),
+a member that cannot converge within max_steps says so while the others converge, end times
+may differ per problem, and malformed input is rejected before any solve.
+"""
+
+import numpy as np
+import pytest
+
+import noisynoether as nn
+from noisynoether.cases.fig1c import X0, X1
+
+B, K = 8, 51
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(3)
+    x0 = X0 + 0.15 * rng.standard_normal((B, 2))
+    x1 = X1 + 0.15 * rng.standard_normal((B, 2))
+    return nn.models.multistable(), x0, x1
+
+
+@pytest.fixture(scope="module")
+def solved(problem):
+    sde, x0, x1 = problem
+    batch = nn.most_likely_paths(sde, x0, x1, 0.0, 1.0, num_points=K)
+    singles = [
+        nn.most_likely_path(sde, a, b, 0.0, 1.0, num_points=K) for a, b in zip(x0, x1, strict=True)
+    ]
+    return batch, singles
+
+
+def _assert_same(result, single):
+    assert isinstance(result, nn.PathResult)
+    assert result.converged == single.converged and result.status is single.status
+    assert abs(result.action - single.action) <= 1e-9 * max(1.0, abs(single.action))
+    np.testing.assert_allclose(result.xs, single.xs, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(result.energy, single.energy, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(result.momentum, single.momentum, rtol=0, atol=1e-7)
+    assert result.iterations == single.iterations
+
+
+def test_the_batch_equals_one_by_one_solves(solved):
+    batch, singles = solved
+    assert len(batch) == B and batch.converged.all() and batch.num_converged == B
+    assert batch.xs.shape == (B, K, 2) and batch.ts.shape == (B, K)
+    assert batch.action.shape == (B,) and batch.iterations.shape == (B,)
+    for result, single in zip(batch, singles, strict=True):
+        _assert_same(result, single)
+    np.testing.assert_allclose(batch.action, [s.action for s in singles], rtol=1e-12)
+    # Each member is a certified minimum: positive lowest Hessian eigenvalue, as one path says.
+    for i, single in enumerate(singles):
+        assert batch[i].min_eigenvalue == pytest.approx(single.min_eigenvalue, rel=1e-9)
+    assert "8 of 8 converged" in repr(batch)
+    assert batch[2:5].xs.shape == (3, K, 2) and len(batch[[0, 7]]) == 2
+
+
+def test_a_member_that_cannot_converge_says_so_and_the_others_do(problem, solved):
+    sde, x0, x1 = problem
+    batch, singles = solved
+    # Member 0 starts from a zigzag path far from any minimum; the others from their
+    # minimisers (a few steps). max_steps = 6 is enough for those, not for the zigzag.
+    initial = batch.xs.copy()
+    zig = np.where(np.arange(K) % 2 == 0, 1.0, -1.0)[:, None] * np.array([1.5, -1.5])
+    initial[0] = initial[0] + zig
+    again = nn.most_likely_paths(sde, x0, x1, 0.0, 1.0, num_points=K, initial=initial, max_steps=6)
+    assert not again.converged[0] and again.status[0] is nn.Status.MAX_STEPS_REACHED
+    assert again.converged[1:].all()
+    assert list(again.failed) == [0]
+    assert "7 of 8 converged" in again.message and "MAX_STEPS_REACHED" in again.message
+    assert "max_steps" in again[0].message
+    one = nn.most_likely_path(
+        sde, x0[0], x1[0], 0.0, 1.0, num_points=K, initial=initial[0], max_steps=6
+    )
+    _assert_same(again[0], one)
+    np.testing.assert_allclose(again.action[1:], [s.action for s in singles[1:]], rtol=1e-10)
+    with pytest.raises(nn.ConvergenceError, match="7 of 8 converged"):
+        nn.most_likely_paths(
+            sde, x0, x1, 0.0, 1.0, num_points=K, initial=initial, max_steps=6, throw=True
+        )
+
+
+def test_end_times_can_differ_per_problem(problem, solved):
+    sde, x0, x1 = problem
+    t1 = np.linspace(0.8, 1.2, B)
+    batch = nn.most_likely_paths(sde, x0, x1, 0.0, t1, num_points=K)
+    np.testing.assert_allclose(batch.ts[:, -1], t1, rtol=0, atol=1e-15)
+    for i in (0, B - 1):
+        _assert_same(batch[i], nn.most_likely_path(sde, x0[i], x1[i], 0.0, t1[i], num_points=K))
+    # A longer time is cheaper (at T ~ 1 the path is still pushed against the drift).
+    assert batch.action[-1] < solved[0].action[-1] and batch.action[0] > solved[0].action[0]
+
+
+def test_malformed_batches_are_rejected(problem):
+    sde, x0, x1 = problem
+    call = nn.most_likely_paths
+    with pytest.raises(ValueError, match="x0 has 8, x1 has 5"):
+        call(sde, x0, x1[:5], 0.0, 1.0, num_points=K)
+    with pytest.raises(ValueError, match="x0 and x1 must have the same state dimension"):
+        call(sde, x0, x1[:, :1], 0.0, 1.0, num_points=K)
+    bad = x0.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="x0 must be finite"):
+        call(sde, bad, x1, 0.0, 1.0, num_points=K)
+    with pytest.raises(ValueError, match="x1 must be an"):
+        call(sde, x0, np.zeros((0, 2)), 0.0, 1.0, num_points=K)
+    with pytest.raises(ValueError, match=r"t1\[2\] = -1.0"):
+        call(sde, x0, x1, 0.0, np.array([1.0, 1.0, -1.0, 1, 1, 1, 1, 1]), num_points=K)
+    with pytest.raises(ValueError, match="t1 has 3"):
+        call(sde, x0, x1, 0.0, np.ones(3), num_points=K)
+    with pytest.raises(ValueError, match="x0 has 8, x1 has 8, args has 3"):
+        call(sde, x0, x1, 0.0, 1.0, num_points=K, args={"a": np.ones(3)}, batched_args=True)
+    with pytest.raises(TypeError, match="num_points must be an integer"):
+        call(sde, x0, x1, 0.0, 1.0, num_points=5.5)
+    with pytest.raises(ValueError, match="initial must have shape"):
+        call(sde, x0, x1, 0.0, 1.0, num_points=K, initial=np.zeros((B, K + 1, 2)))
+    with pytest.raises(TypeError, match="accuracy"):
+        call(sde, x0, x1, 0.0, 1.0, num_points=K, accuracy=1e-3)
+    with pytest.raises(ValueError, match="split the batch"):
+        call(sde, x0, x1, 0.0, 1.0, num_points=K, max_memory=1e3)
+
+
+def test_the_certificate_eigenvalues_match_a_dense_solve():
+    """The batch's banded eigenvalues against numpy's dense eigh; the fallback where needed."""
+    from types import SimpleNamespace
+
+    from noisynoether.solvers import _banded, _batch, _zero_modes
+
+    rng = np.random.default_rng(0)
+    M, n = 30, 2
+    A = rng.standard_normal((M, n, n))
+    Bd = A @ np.swapaxes(A, 1, 2) + 3 * np.eye(n)
+    C = 0.3 * rng.standard_normal((M - 1, n, n))
+    dense = np.linalg.eigvalsh(_banded.to_dense(Bd, C))
+    w, V, scale = _batch._banded_eigen(SimpleNamespace(aux=(Bd, C)), *[None] * 5)
+    assert V is None and dense[0] > 0
+    np.testing.assert_allclose(w, dense[:4], rtol=0, atol=1e-12 * scale)
+    # A negative eigenvalue: the one-path routine, with the eigenvectors an escape needs.
+    shifted = Bd - (dense[0] + 0.5) * np.eye(n)
+    w, V, _ = _batch._banded_eigen(SimpleNamespace(aux=(shifted, C)), *[None] * 5)
+    ref = _zero_modes.lowest_eigenpairs(shifted, C)
+    assert V is not None and w[0] < 0
+    np.testing.assert_allclose(w, ref[0], rtol=0, atol=1e-12 * scale)

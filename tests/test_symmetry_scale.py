@@ -1,0 +1,218 @@
+"""Symmetry discovery at network size (issue 12 item 6): matrix-free find_symmetries and the
+permutation search of find_discrete_symmetries.
+
+The matrix-free path is checked against generators worked out by hand and against the dense
+path at small n; the graph search against networks built with a known permutation group
+(whose order is counted by closing the generators found), and against a random network.
+Timings and memory at n = 32-256 (and 1024 for permutations) are in
+benchmarks/bench_symmetry_scale.py.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import noisynoether as nn
+
+RNG = np.random.default_rng(12)
+
+
+def rotation(n, i, j):
+    A = np.zeros((n, n))
+    A[j, i], A[i, j] = 1.0, -1.0
+    return A
+
+
+# ------------------------------------------------------------------ continuous, matrix-free
+def five(t, x, args):
+    """Rotation-invariant (x1, x2) block, x3 driven by constants only, (x4, x5) nonlinear."""
+    r2 = x[0] ** 2 + x[1] ** 2
+    return jnp.stack(
+        [
+            (1 - r2) * x[0] - 0.5 * x[1],
+            (1 - r2) * x[1] + 0.5 * x[0],
+            0.3 + 0.0 * x[2],
+            jnp.tanh(x[3] - 0.4 * x[4]) - x[3] + 0.2 * x[0] ** 2 + 0.2 * x[1] ** 2,
+            -x[4] + 0.7 * jnp.tanh(x[3]),
+        ]
+    )
+
+
+FIVE = nn.SDE(drift=five, diffusion=[0.2, 0.2, 0.5, 0.3, 0.4])
+PTS5 = RNG.normal(size=(12, 5))
+
+
+@pytest.fixture(scope="module")
+def five_both():
+    return [nn.find_symmetries(FIVE, PTS5, method=m) for m in ("dense", "matrix-free")]
+
+
+def test_matrix_free_finds_the_hand_worked_generators_of_the_dense_path(five_both):
+    dense, free = five_both
+    # by hand: the only affine symmetries are the translation along x3 and the rotation in
+    # the (x1, x2) plane (D is isotropic there); time translation as the model is autonomous
+    assert [s.name for s in free] == [
+        "translation along x3",
+        "rotation in the (x1, x2) plane",
+        "time translation (energy, Eq. 10)",
+    ]
+    e3 = np.eye(5)[2]
+    assert np.allclose(free[0].A, 0, atol=1e-12) and np.allclose(free[0].b, e3, atol=1e-12)
+    assert np.allclose(free[1].A, rotation(5, 0, 1), atol=1e-12)
+    assert np.allclose(free[1].b, 0, atol=1e-12)
+    assert [s.name for s in dense] == [s.name for s in free]
+    for d, f in zip(dense.affine, free.affine, strict=True):
+        assert np.allclose(d.A, f.A, atol=1e-10) and np.allclose(d.b, f.b, atol=1e-10)
+        assert f.residual < 1e-12
+    assert "matrix-free" in free.message and "matrix-free" not in dense.message
+    # the final block saw the gap: the smallest non-symmetry is far above tol
+    assert np.sum(free.singular_values <= 1e-8) == 2
+    assert np.min(free.singular_values[free.singular_values > 1e-8]) > 1e-4
+
+
+def swirl(t, x, args):
+    r2 = x[0] ** 2 + x[1] ** 2
+    return jnp.stack([(1 - r2) * x[0] - 0.7 * x[1], (1 - r2) * x[1] + 0.7 * x[0], -x[2] + r2])
+
+
+def swirl_D(t, x, args):
+    """State-dependent D, isotropic in (x1, x2) and a function of r^2 and x3 only."""
+    r2 = x[0] ** 2 + x[1] ** 2
+    d = 0.2 + 0.1 * r2 + 0.05 * x[2] ** 2
+    return jnp.stack([d, d, 0.3 + 0.1 * r2])
+
+
+def test_matrix_free_with_a_state_dependent_diffusion_keeps_the_axial_symmetry():
+    sde = nn.SDE(drift=swirl, diffusion=swirl_D)
+    pts = RNG.normal(size=(12, 3))
+    free = nn.find_symmetries(sde, pts, times=0.0, method="matrix-free")
+    # by hand: f and D commute with rotations in (x1, x2) and nothing else survives the
+    # nonlinear x3 equation (the dense path agrees; compared on FIVE above)
+    assert [s.name for s in free.affine] == ["rotation in the (x1, x2) plane"]
+    assert np.allclose(free.affine[0].A, rotation(3, 0, 1), atol=1e-10)
+    assert free.affine[0].residual < 1e-12
+
+
+def test_matrix_free_says_when_the_algebra_is_larger_than_max_generators(five_both):
+    with pytest.warns(UserWarning, match="max_generators"):
+        syms = nn.find_symmetries(FIVE, PTS5, method="matrix-free", max_generators=1)
+    assert "INCOMPLETE" in syms.message and len(syms.affine) == 1
+    assert syms.affine[0].residual < 1e-12  # what it returns is a symmetry
+    assert nn.symmetry_defect(FIVE, syms.affine[0], PTS5) < 1e-12
+
+
+# ------------------------------------------------------------------ permutations
+@dataclass(frozen=True, eq=False)
+class Net:
+    """xdot = -x + W tanh(x) + b."""
+
+    W: np.ndarray
+    b: np.ndarray
+
+    def __call__(self, t, x, args):
+        return -x + jnp.asarray(self.W) @ jnp.tanh(x) + jnp.asarray(self.b)
+
+
+def closure(gens, n, limit=1000):
+    """All products of the generators (as tuples), by breadth-first search."""
+    e = tuple(range(n))
+    group, frontier = {e}, [e]
+    while frontier and len(group) < limit:
+        new = []
+        for a in frontier:
+            for g in gens:
+                c = tuple(np.asarray(a)[g])
+                if c not in group:
+                    group.add(c)
+                    new.append(c)
+        frontier = new
+    return group
+
+
+def block_network(n, seed=3):
+    """4 identical blocks of n/4 units, all coupled by one shared matrix, units relabelled."""
+    rng = np.random.default_rng(seed)
+    m = n // 4
+    B, C = rng.normal(size=(m, m)) / np.sqrt(m), 0.3 * rng.normal(size=(m, m)) / np.sqrt(m)
+    W = np.kron(np.eye(4), B - C) + np.kron(np.ones((4, 4)), C)
+    b = np.tile(0.2 * rng.normal(size=m), 4)
+    perm = rng.permutation(n)
+    block = np.repeat(np.arange(4), m)[perm]  # the block of each unit after relabelling
+    return W[np.ix_(perm, perm)], b[perm], block
+
+
+def test_block_network_has_the_permutations_of_its_four_blocks():
+    n = 64
+    W, b, block = block_network(n)
+    sde = nn.SDE(drift=Net(W, b), diffusion=0.1)
+    pts = RNG.normal(size=(6, n))
+    found = nn.find_discrete_symmetries(sde, pts, times=0.0, weights=(W, b))
+    srcs = [s.permutation for s in found]
+    # S_4 on the blocks: 24 elements, every one mapping whole blocks onto blocks
+    group = closure(srcs, n)
+    assert len(group) == 24
+    for g in group:
+        g = np.asarray(g)
+        assert all(len(set(block[g[block == k]])) == 1 for k in range(4))
+    f = Net(W, b)
+    for s in found:  # each verified on the drift: f(P x) = P f(x) at fresh random states
+        assert s.residual < 1e-12 and s.name.startswith("permutation (x")
+        x = RNG.normal(size=n)
+        assert np.allclose(f(0, s.apply(x), None), s.apply(f(0, x, None)), atol=1e-12)
+        assert sum(len(c) for c in s.cycles) == np.sum(s.permutation != np.arange(n))
+
+
+def test_hidden_permutation_symmetry_is_found_and_a_random_network_has_none():
+    n, rng = 96, np.random.default_rng(7)
+    sigma, p = np.arange(n), rng.permutation(n)  # 20 transpositions and 16 3-cycles: order 6
+    for c in [p[i : i + 2] for i in range(0, 40, 2)] + [p[i : i + 3] for i in range(40, 88, 3)]:
+        sigma[c] = np.roll(c, -1)
+    W, seen = np.zeros((n, n)), np.zeros((n, n), dtype=bool)
+    for i in range(n):  # one random weight per orbit of sigma on the pairs (i, j)
+        for j in range(n):
+            v, a, c = rng.normal() / np.sqrt(n), i, j
+            while not seen[a, c]:
+                seen[a, c], W[a, c] = True, v
+                a, c = sigma[a], sigma[c]
+    assert np.array_equal(W[np.ix_(sigma, sigma)], W)
+    sde = nn.SDE(drift=Net(W, np.zeros(n)), diffusion=0.1)
+    pts = RNG.normal(size=(6, n))
+    found = nn.find_discrete_symmetries(sde, pts, times=0.0, weights=W)
+    group = closure([s.permutation for s in found], n)
+    src = np.argsort(sigma)  # (P x)_sigma(i) = x_i
+    assert len(group) == 6 and tuple(src) in group
+    assert all(s.residual < 1e-12 for s in found)
+    # a random network: no symmetry, and the weights of another network are caught
+    Wr = rng.normal(size=(n, n)) / np.sqrt(n)
+    rand = nn.SDE(drift=Net(Wr, np.zeros(n)), diffusion=0.1)
+    assert nn.find_discrete_symmetries(rand, pts, times=0.0, weights=Wr) == []
+    with pytest.warns(UserWarning, match="do not describe the model"):
+        assert nn.find_discrete_symmetries(rand, pts, times=0.0, weights=W) == []
+
+
+def test_pairs_mode_is_unchanged_and_bad_options_are_named():
+    W, b, _ = block_network(8, seed=1)  # blocks of 2: the swaps are products of 2 transpositions
+    sde = nn.SDE(drift=Net(W, b), diffusion=0.1)
+    pts = RNG.normal(size=(5, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert nn.find_discrete_symmetries(sde, pts, times=0.0) == []  # no single pair swap
+    graph = nn.find_discrete_symmetries(sde, pts, times=0.0, weights=(W, b))
+    assert len(closure([s.permutation for s in graph], 8)) == 24
+    # the model's Jacobian graph (no weights given) finds the same group
+    same = nn.find_discrete_symmetries(sde, pts, times=0.0, permutations="graph")
+    assert closure([s.permutation for s in same], 8) == closure([s.permutation for s in graph], 8)
+    for kwargs, exc, word in [
+        (dict(permutations="all"), ValueError, "permutations"),
+        (dict(weights=np.zeros((3, 3))), ValueError, "weights"),
+        (dict(weights=(W, np.zeros(5))), ValueError, "b must"),
+    ]:
+        with pytest.raises(exc, match=word):
+            nn.find_discrete_symmetries(sde, pts, **kwargs)
+    with pytest.raises(ValueError, match="method"):
+        nn.find_symmetries(sde, pts, method="svd")
+    with pytest.raises(ValueError, match="max_generators"):
+        nn.find_symmetries(sde, pts, max_generators=0)
