@@ -1,11 +1,12 @@
 """Every ```python block of README.md runs on its own (issue 10: the README's examples run).
 
-Each block runs in a fresh Python subprocess: its own namespace (so a block must include its
-imports), the working directory a temporary folder (nothing is written into the repository),
-matplotlib's Agg backend. A block too slow for the suite is made cheaper in the README itself
-(fewer points, fewer samples), not skipped. The blocks are independent processes, so they run
-concurrently, one per CPU core (at most 4): JAX compiles on one core, and the suite runs its
-tests one at a time.
+Each block runs in a fresh namespace (so a block must include its imports), its working
+directory a fresh temporary folder (nothing is written into the repository), matplotlib's Agg
+backend. All blocks run one after another in one Python subprocess (``_readme_runner.py``),
+not one process each: a block still sees no name another block defined, but the interpreter,
+JAX and noisynoether are imported once instead of once a block (about 2 s of CPU each), and
+the suite's other test process keeps the second core busy. A block too slow for the suite is
+made cheaper in the README itself (fewer points, fewer samples), not skipped.
 
 Opting a block out: the line
 
@@ -16,11 +17,11 @@ a results folder, ...). A marker without a reason fails. No block uses it today.
 languages (```bash) are not run.
 """
 
+import json
 import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -63,11 +64,22 @@ def readme_blocks(text: str) -> list[dict]:
 BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
 
 
-def run_block(code: str, cwd: Path) -> subprocess.CompletedProcess:
+RUNNER = Path(__file__).resolve().with_name("_readme_runner.py")
+
+
+def run_blocks(blocks: list[dict], workdir: Path) -> dict[int, dict]:
+    """{README line: {ok, stdout, stderr}}: the blocks run in one subprocess, each in a fresh
+    namespace and its own folder under ``workdir`` (``_readme_runner.py``)."""
+    todo = workdir / "blocks.json"
+    todo.write_text(json.dumps([{"line": b["line"], "code": b["code"]} for b in blocks]))
+    out = workdir / "results.json"
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
-    )
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), str(todo), str(out)],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    assert proc.returncode == 0 and out.exists(), f"the runner failed:\n{proc.stderr[-3000:]}"
+    return {int(k): v for k, v in json.loads(out.read_text()).items()}
 
 
 def test_the_readme_has_its_examples():
@@ -91,15 +103,8 @@ def test_the_readme_has_its_examples():
 
 @pytest.fixture(scope="module")
 def block_runs(tmp_path_factory):
-    """{README line: finished process} of every block to run, run concurrently."""
-    todo = [b for b in BLOCKS if b["no_run"] is None]
-    workers = max(1, min(len(os.sched_getaffinity(0)), 4, len(todo)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {
-            b["line"]: pool.submit(run_block, b["code"], tmp_path_factory.mktemp("readme"))
-            for b in todo
-        }
-        return {line: future.result() for line, future in futures.items()}
+    """{README line: outcome} of every block to run."""
+    return run_blocks([b for b in BLOCKS if b["no_run"] is None], tmp_path_factory.mktemp("readme"))
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"README.md:{b['line']}" for b in BLOCKS])
@@ -107,10 +112,10 @@ def test_readme_block_runs_on_its_own(block, block_runs):
     if block["no_run"] is not None:
         assert block["no_run"], f"README.md:{block['line']}: a no-run marker needs a reason"
         pytest.skip(f"README.md:{block['line']} marked no-run: {block['no_run']}")
-    proc = block_runs[block["line"]]
-    assert proc.returncode == 0, (
-        f"README.md:{block['line']}: the block failed when run on its own:\n{proc.stderr[-3000:]}"
+    run = block_runs[block["line"]]
+    assert run["ok"], (
+        f"README.md:{block['line']}: the block failed when run on its own:\n{run['stderr'][-3000:]}"
     )
     if block["section"] == "Your own model":
         # It prints the error a drift written with NumPy gets: the message must say what to do.
-        assert "jax.numpy" in proc.stdout, proc.stdout[-3000:]
+        assert "jax.numpy" in run["stdout"], run["stdout"][-3000:]

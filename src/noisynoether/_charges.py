@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import functools
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import _lagrangian as lag
 from ._checks import as_path, as_time_grid, check_model_on_path, check_sde
+from ._jit import jit
 
 __all__ = ["action", "momentum", "energy", "angular_momentum", "noether_charge"]
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
+@functools.partial(jit, static_argnums=(0, 1))
 def _evaluate(kind, sde, ts, xs, args):
     return {
         "action": lag.total_action,
@@ -99,6 +99,6 @@ def noether_charge(sde, ts, xs, A, b=None, args=None) -> np.ndarray:
     return np.asarray(_charge_jit(sde, ts, xs, jnp.asarray(A), jnp.asarray(b), args))
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _charge_jit(sde, ts, xs, A, b, args):
     return lag.interval_charge(sde, ts, xs, A, b, args)

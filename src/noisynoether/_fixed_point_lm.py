@@ -23,6 +23,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from ._jit import jit
+
 __all__ = ["DENSE_MAX_N", "compiled", "jacobian", "STOP_FIXED", "STOP_SLOW", "STOP_MAX"]
 
 #: Largest n for which the Jacobian is formed and factorised (above: matrix-free CG).
@@ -131,10 +133,10 @@ def compiled(sde, dense: bool):
 
         return jax.vmap(one)(starts)
 
-    return jax.jit(run, static_argnames=("max_steps", "max_cg"))
+    return jit(run, static_argnames=("max_steps", "max_cg"))
 
 
 @functools.lru_cache(maxsize=32)
 def jacobian(sde):
     """Jitted ``(t, x, args) -> df/dx`` (reverse mode: one vjp per row)."""
-    return jax.jit(lambda t, x, args: jax.jacrev(lambda y: sde.f(t, y, args))(x))
+    return jit(lambda t, x, args: jax.jacrev(lambda y: sde.f(t, y, args))(x))

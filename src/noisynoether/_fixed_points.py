@@ -21,6 +21,7 @@ from ._checks import (
     check_real,
     check_sde,
 )
+from ._jit import jit
 
 __all__ = ["FixedPoint", "fixed_points"]
 
@@ -277,7 +278,7 @@ def _eigenvalues(J: np.ndarray) -> np.ndarray:
 
 
 def _newton_all(sde, seeds, t, args, steps=80):
-    @jax.jit
+    @jit
     def run(seeds, t, args):
         def f(x):
             return sde.f(t, x, args)

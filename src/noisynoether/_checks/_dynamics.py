@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._jit import jit
 from ._model import check_model_at
 from ._values import _short
 
@@ -43,7 +44,7 @@ def _compiled_drift_and_jacobian(sde):
 
         return f(x), jax.jacfwd(f)(x)
 
-    return jax.jit(jax.vmap(one, in_axes=(None, 0, None)))
+    return jit(jax.vmap(one, in_axes=(None, 0, None)))
 
 
 def drift_and_jacobian(sde, t: float, xs: np.ndarray, args):

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._jit import jit
 from .._sde import SDE, check_spd
 from ._arrays import grid
 from ._values import _short
@@ -60,7 +61,7 @@ def explain_trace_error(err: BaseException, part: str = "drift") -> ValueError |
 def _on_points(sde, part: str):
     """``part`` (drift, diffusion or noise) vmapped over (t, x) pairs, compiled once per model."""
     fn = _PARTS[part]
-    return jax.jit(jax.vmap(lambda t, x, args: fn(sde, t, x, args), in_axes=(0, 0, None)))
+    return jit(jax.vmap(lambda t, x, args: fn(sde, t, x, args), in_axes=(0, 0, None)))
 
 
 _PARTS = {

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import time
 
-import jax
 import numpy as np
 from scipy.integrate import quad, solve_ivp
 from scipy.special import i0e
 
 from .. import most_likely_path
+from .._jit import jit
 from ..models import (
     RING_T_MAX,
     ring_log_density,
@@ -86,7 +86,7 @@ def pfode_trajectory(x_start=X0, n_out: int = 400) -> dict:
     preserves the radial CDF: P(|x| <= r(t)) is the same at both ends (checked in ``run``).
     """
     x_start = np.asarray(x_start, dtype=float)
-    score = jax.jit(lambda x, t: ring_score(x, t, radius=R, sigma0=SIGMA0))
+    score = jit(lambda x, t: ring_score(x, t, radius=R, sigma0=SIGMA0))
 
     def rhs(tau, x):
         t = tau_to_diffusion_time(tau)

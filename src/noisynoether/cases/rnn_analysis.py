@@ -35,6 +35,7 @@ from .. import (
     path_with_energy,
     quasipotential,
 )
+from .._jit import jit
 from ._common import Steps, path_summary
 from .rnn_decision import TASK, task_states, train_decision_rnn
 
@@ -109,7 +110,7 @@ def _monte_carlo(W, a, b, s, Ds, steps, dt=0.05, num=256, horizon=4000.0, seed=2
     K = int(horizon / dt)
     a_j, axis_j = jnp.asarray(a), jnp.asarray(axis)
 
-    @jax.jit
+    @jit
     def first_times(keys, d):
         def one(key):
             def body(carry, k):

@@ -23,6 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._jit import jit
+
 __all__ = ["TASK", "train_decision_rnn", "task_trials", "task_states"]
 
 TASK = {
@@ -84,7 +86,7 @@ def _batch(p, key, batch):
     return c, xs, z
 
 
-_batch_jit = jax.jit(_batch, static_argnums=2)
+_batch_jit = jit(_batch, static_argnums=2)
 
 
 def _loss(p, key):
@@ -100,7 +102,7 @@ def _optimizer():
 
     opt = optax.adam(optax.cosine_decay_schedule(TASK["learning_rate"], STEPS, alpha=0.1))
 
-    @jax.jit
+    @jit
     def update(p, state, k):
         loss, g = jax.value_and_grad(_loss)(p, k)
         upd, state = opt.update(g, state, p)

@@ -25,6 +25,7 @@ import numpy as np
 import optax
 
 from .._checks import check_key, check_positive
+from .._jit import jit
 
 __all__ = [
     "ring_samples",
@@ -50,7 +51,7 @@ def ring_samples(num, key, *, radius=5.0, sigma0=0.55) -> np.ndarray:
     return np.asarray(_ring_samples(check_key(key), num, radius, sigma0))
 
 
-@functools.partial(jax.jit, static_argnums=(1,))
+@functools.partial(jit, static_argnums=(1,))
 def _ring_samples(key, num, radius, sigma0):
     k1, k2 = jax.random.split(key)
     theta = jax.random.uniform(k1, (num,), jnp.float64, 0.0, 2 * jnp.pi)
@@ -68,7 +69,7 @@ def _draw(key, samples, batch, t_min, t_max):
     return x0, t, eps
 
 
-_draw_jit = jax.jit(_draw, static_argnums=(2,))
+_draw_jit = jit(_draw, static_argnums=(2,))
 
 
 def _loss_on(score, x0, t, eps):
@@ -129,7 +130,7 @@ def _make_chunk(optimiser, static, samples, batch, t_min, t_max, chunk):
         updates, opt_state = optimiser.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), loss
 
-    @jax.jit
+    @jit
     def run(params, opt_state, key):
         (params, opt_state), losses = jax.lax.scan(
             step, (params, opt_state), jax.random.split(key, chunk)

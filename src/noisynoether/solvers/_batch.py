@@ -30,6 +30,7 @@ import numpy as np
 import scipy.linalg
 
 from .._checks import check_bool, check_choice, check_memory, check_sde, make_time_grid
+from .._jit import jit
 from . import _assemble, _banded, _lm, _memory, _native, _zero_modes
 from ._batch_inputs import (
     _batch_size,
@@ -108,7 +109,7 @@ def _batched(sde, method: str, linear_solver: str, max_cg: int, batched_args: bo
             # slower on the CPU (both sides of every branch, each chunk as slow as its worst).
             return jax.lax.map(member, (ts, x, xa, xb, args if batched_args else None, varying))
 
-        return jax.jit(run)
+        return jit(run)
 
     cheap = batched(cheap_one, (None, None, None, None))
     full = batched(full_one, (None, 0, 0, 0))

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import default_box
+from .._jit import jit
 
 __all__ = ["start_curves", "best", "describe"]
 
@@ -130,7 +131,7 @@ def _zero_finder(sde):
     positions, so this cached copy of its iteration is used.)
     """
 
-    @jax.jit
+    @jit
     def run(seeds, args):
         def f(x):
             return sde.f(0.0, x, args)

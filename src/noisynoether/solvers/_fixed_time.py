@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _lagrangian as lag
+from .._jit import jit
 from . import _assemble, _lm, _minimum, _native, _newton, _newton_cg, _zero_modes
 from ._result import PathResult
 from ._status import Status
@@ -66,7 +67,7 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
         )
 
     return {
-        name: jax.jit(fn)
+        name: jit(fn)
         for name, fn in dict(
             run=run,
             run_full=run_full,

@@ -12,6 +12,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from .._jit import jit
 from . import _curvature, _lm, _newton
 
 __all__ = ["compiled"]
@@ -118,8 +119,8 @@ def compiled(sde):
     """Jitted pieces for one model (jit then caches per shape): parts, solve, stiffness,
     drift_norm2."""
     return dict(
-        parts=jax.jit(functools.partial(_parts, sde)),
-        solve=jax.jit(functools.partial(_solve, sde), static_argnames=("max_steps",)),
-        stiffness=jax.jit(functools.partial(_stiffness, sde)),
-        drift_norm2=jax.jit(functools.partial(_drift_norm2, sde)),
+        parts=jit(functools.partial(_parts, sde)),
+        solve=jit(functools.partial(_solve, sde), static_argnames=("max_steps",)),
+        stiffness=jit(functools.partial(_stiffness, sde)),
+        drift_norm2=jit(functools.partial(_drift_norm2, sde)),
     )

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg as sla
 
+from .._jit import jit
 from . import _cg_hessian, _krylov, _newton_cg
 
 #: Block Krylov steps of the certificate and the block size (zero modes of multiplicity up to
@@ -55,7 +56,7 @@ def _pencil(sde, k: int, steps: int):
         norm = jnp.linalg.norm(V, axis=1, keepdims=True)  # 0: fewer Ritz pairs than k
         return mu, (V / jnp.where(norm > 0, norm, 1.0)).reshape(k, *shape)
 
-    return jax.jit(run)
+    return jit(run)
 
 
 def _p_range(ts, d0):

@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._jit import jit
+
 _TARGET = "noisynoether_blocktri_solve"
 KERNEL_TAG = "noisynoether block-tridiagonal kernel"
 
@@ -89,8 +91,8 @@ def _self_check() -> str | None:
     C = 0.5 * rng.standard_normal((M - 1, n, n))
     r = rng.standard_normal((M, n))
     with jax.default_device(jax.devices("cpu")[0]):
-        x, ok = jax.jit(native_solve)(B, C, r)
-        _, bad = jax.jit(native_solve)(B - 10 * np.eye(n), C, r)
+        x, ok = jit(native_solve)(B, C, r)
+        _, bad = jit(native_solve)(B - 10 * np.eye(n), C, r)
     ref = np.linalg.solve(to_dense(B, C), r.ravel()).reshape(M, n)
     if not (bool(ok) and not bool(bad)):
         return "the kernel's self-check misreported positive definiteness"

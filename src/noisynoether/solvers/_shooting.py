@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import _lagrangian as lag
 from .._checks import check_endpoints, check_model_at, check_sde, check_time_grid
+from .._jit import jit
 from ._result import ConvergenceError, ShootResult
 from ._solver_base import configure
 from ._solver_shooting import Shooting
@@ -95,8 +96,8 @@ def _compiled(sde, method: str):
         return xe, ok, J
 
     return dict(
-        run=jax.jit(run, static_argnames=("max_steps",)),
-        end_and_jac=jax.jit(end_and_jac, static_argnames=("max_steps",)),
+        run=jit(run, static_argnames=("max_steps",)),
+        end_and_jac=jit(end_and_jac, static_argnames=("max_steps",)),
     )
 
 

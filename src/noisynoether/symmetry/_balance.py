@@ -41,6 +41,7 @@ import numpy as np
 
 from .. import _lagrangian as lag
 from .._checks import as_generator, as_path, as_time_grid, check_model_on_path, check_sde
+from .._jit import jit
 
 __all__ = ["ChargeBalance", "charge_balance"]
 
@@ -92,7 +93,7 @@ class ChargeBalance:
         )
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def endpoint_momenta(sde, ts, xs, args):
     """(K-1, n) p_k^- = -dL_d/dx_k and (K-1, n) p_{k+1}^+ = dL_d/dx_{k+1} of each interval."""
 
@@ -114,7 +115,7 @@ def discrete_charges(pm, pp, xs, As, bs) -> np.ndarray:
     return 0.5 * (left + right)
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _affine_terms(sde, ts, xs, A, b, args):
     xi = xs @ A.T + b
 
@@ -131,7 +132,7 @@ def _affine_terms(sde, ts, xs, A, b, args):
     return charge, var, mid
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _time_terms(sde, ts, xs, args):
     def one(ta, tb, xa, xb):
         def shifted(e):

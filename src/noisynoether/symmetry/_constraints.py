@@ -14,11 +14,12 @@ import jax
 import numpy as np
 
 from .._checks import grid
+from .._jit import jit
 
 _SQRT2 = float(np.sqrt(2.0))
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _local_terms(sde, tt, xx, args):
     """f, J_f, D, J_D at every (t, x): shapes (N, n), (N, n, n), (N, n, n), (N, n, n, n)."""
     n = xx.shape[-1]
@@ -94,7 +95,7 @@ def null_space(R: np.ndarray, tol: float):
     return rel, Vt.T, s_max, rel <= tol
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _values(sde, tt, xx, args):
     """f (N, n) and D (N, n, n) at every (t, x); D only when it is not constant."""
     n = xx.shape[-1]

@@ -9,13 +9,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import as_generator, as_points, as_times, check_model_at, check_sde, grid
+from .._jit import jit
 from ._constraints import _time_residual
 from ._continuous import DEFAULT_TIMES
 
 __all__ = ["symmetry_defect"]
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _defect_terms(sde, tt, xx, A, b, args):
     """Sums of squares: J_f xi, |A|_F |f|, J_f xi - A f; J_D[xi], 2 |A|_F |D|_F, the D residual."""
     n = xx.shape[-1]

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_choice, check_model_at, check_sample, grid
+from .._jit import jit
 from ._automorphisms import automorphism_generators
 from ._continuous import DEFAULT_TIMES
 from ._permutations import (
@@ -161,7 +162,7 @@ def describe_permutation(P: np.ndarray) -> str:
     return f"({', '.join(names)}) -> ({', '.join(image)})"
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _mismatch(sde, tt, xx, Ps, args):
     """Per P: |f(Px) - P f(x)|, |f(Px)| + |f(x)|, the same for D, over all (t, x) (squares)."""
     n = xx.shape[-1]

@@ -29,13 +29,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._jit import jit
 from ._constraints import _values
 
 _SQRT2 = float(np.sqrt(2.0))
 _CHUNK_ENTRIES = 2**23  # entries of J_f evaluated in one compiled call (64 MB)
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _drift_jacobians(sde, tt, xx, args):
     def one(t, x):
         g = lambda y: sde.f(t, y, args)  # noqa: E731
@@ -44,7 +45,7 @@ def _drift_jacobians(sde, tt, xx, args):
     return jax.vmap(one)(tt, xx)
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _diffusion_norms(sde, tt, xx, args):
     """|D|_F and |J_D|_F at each pair, one pair at a time (J_D has n^3 entries)."""
     n = xx.shape[-1]
@@ -208,7 +209,7 @@ def _to_affine(mode, n, data, V):
     return (T - jnp.swapaxes(T, 1, 2)) @ data["Dinv"], V[:, m:]
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
+@functools.partial(jit, static_argnums=(0, 1))
 def _to_affine_scaled(mode, n, data, V):
     return _to_affine(mode, n, data, (V * data["scale"][:, None]).T)
 
@@ -237,7 +238,7 @@ def _loss(sde, mode, data, A, b, args, diffusion=True):
     return loss + extra
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
+@functools.partial(jit, static_argnums=(0, 1))
 def _gram(sde, mode, data, V, args):
     """``S M^T M S V`` in the (scaled) coordinates of ``mode``, S = diag(data["scale"])."""
     n = data["x"].shape[-1]
@@ -253,6 +254,6 @@ def _gram(sde, mode, data, V, args):
     return data["scale"][:, None] * jax.vmap(one, in_axes=1, out_axes=1)(V)
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def _residual2(sde, data, A, b, args):
     return jax.vmap(lambda a, c: 2.0 * _loss(sde, "full", data, a, c, args))(A, b)

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._jit import jit
 from ._automorphisms import Graph, combine, labels
 
 #: The invariant states c (1, ..., 1) at which a model without weights is probed.
@@ -95,7 +96,7 @@ def model_graph(sde, n: int, tol: float, args, t0: float) -> Graph:
     return Graph(combine(*colours), combine(*edges))
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
+@functools.partial(jit, static_argnums=(0,))
 def perm_mismatch(sde, tt, xx, srcs, args):
     """Per permutation (src (k, n): ``(P x)_i = x_src[i]``): the four sums of ``_mismatch``."""
     n = xx.shape[-1]
