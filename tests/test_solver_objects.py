@@ -26,6 +26,7 @@ def test_defaults_are_the_documented_ones_and_objects_are_frozen():
         damping=None,
         check_minimum=True,
         max_saddle_escapes=5,
+        coarse_to_fine=True,
         linear_solver="auto",
     )
     assert nn.NewtonCG().max_cg == 2000 and not hasattr(nn.NewtonCG(), "linear_solver")

@@ -64,7 +64,7 @@ def _batched(sde, method: str, linear_solver: str, max_cg: int, batched_args: bo
 
     Returns ``(fns, cheap, full)``. ``cheap(ts (B, K), x (B, M, n), xa (B, n), xb (B, n),
     args, rtol, max_steps, lam0)`` and ``full(ts, x, xa, xb, args, rtol, max_steps (B,),
-    lam0 (B,), mask (B,))`` return ``(final LMState, counters, charges (p, E, L))``, batched;
+    lam0 (B,), mask (B,))`` return ``(final LMState, counters, charges (p, E))``, batched;
     ``full`` runs only the members where ``mask`` is True (the others come back unchanged), so
     it is compiled once per batch size, and only when some member hands off. Per member this
     is the loop of ``_fixed_time.solve``: the cheap run; where it stops with HANDOFF, the full
@@ -298,7 +298,7 @@ def most_likely_paths(
     # final Hessian blocks, the path, gradient and charges of every member.
     work = _memory.solver_bytes(K, n, solver.name) * (B if layout == "vmap" else 1)
     check_memory(
-        work + 8.0 * B * K * (3 * n * n + 6 * n),
+        work + 8.0 * B * K * (2 * n * n + 6 * n),
         max_memory,
         what=f"most_likely_paths with B = {B} problems of {K} points in dimension n = {n}",
         fix="split the batch into several calls, or use fewer num_points",

@@ -59,12 +59,8 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
     def drift_mid(tm, xm, args):
         return jax.vmap(lambda t, x: sde.f(t, x, args))(tm, xm)
 
-    def charges(ts, xs, args):
-        return (
-            lag.interval_momentum(sde, ts, xs, args),
-            lag.interval_energy(sde, ts, xs, args),
-            lag.interval_angular_momentum(sde, ts, xs, args),
-        )
+    def charges(ts, xs, args):  # L (Eq. 17) is built from p on first use (PathResult)
+        return lag.interval_momentum(sde, ts, xs, args), lag.interval_energy(sde, ts, xs, args)
 
     return {
         name: jit(fn)
@@ -89,7 +85,7 @@ def solve(
     LMState of a first run (cheap loop, then the full loop after a hand-off) already done
     elsewhere and the counters of ``totals`` it used; the solve continues from there as if it
     had run it. ``eigen(st, x_int)``, when given, replaces ``_lowest_eigen`` (same result).
-    ``charges``: (p, E, L) along the path of ``first``, used unless an escape moved it.
+    ``charges``: (p, E) along the path of ``first``, used unless an escape moved it.
     """
     method = solver.name
     if first is None:
@@ -159,7 +155,7 @@ def solve(
     xs_out = np.concatenate([x0[None], np.asarray(x_int), x1[None]], axis=0)
     if charges is None or escapes:
         charges = fns["charges"](ts_j, xs_out, args)
-    p, E, L = (np.asarray(a) for a in charges)
+    p, E = (np.asarray(a) for a in charges[:2])
     gnorm = float(np.max(np.abs(np.asarray(st.g))))
     min_eig = None if eig is None else float(eig[0][0])
     zero = _zero_mode_report(sde, xs_out, eig, args) if status == _lm.CONVERGED else {}
@@ -174,7 +170,6 @@ def solve(
         action=float(st.S),
         momentum=p,
         energy=E,
-        angular_momentum=L,
         converged=code is Status.SUCCESSFUL,
         status=code,
         message=message,

@@ -21,7 +21,7 @@ from .._checks import (
     check_sde,
     check_time_grid,
 )
-from . import _memory, _mesh, _native, _newton, _refine
+from . import _coarse_to_fine, _memory, _mesh, _native, _newton, _refine
 from ._fixed_time import TRACE_COUNT, compiled, solve
 from ._result import ConvergenceError, PathResult
 from ._solver_base import configure
@@ -177,15 +177,32 @@ def most_likely_path(
     linear_solver = _linear_solver(solver, K)
     max_cg = solver.max_cg if isinstance(solver, NewtonCG) else 2000
     fns = compiled(sde, solver.name, linear_solver, int(max_cg))
+    warm = solver.replace(damping=1e-8)  # from a previous grid's solution: nearly converged
+
+    def solve_grid(ts_k, xs_k, warm_start):
+        return solve(fns, sde, ts_k, xs_k, x0, x1, args, warm if warm_start else solver, ls)
+
+    def solve_first(ts_k, xs_k):
+        # A start that creeps to max_steps (long horizons): retried coarse to fine.
+        res = solve_grid(ts_k, xs_k, False)
+        if (
+            res.status is Status.MAX_STEPS_REACHED
+            and solver.coarse_to_fine
+            and solver.max_steps >= _coarse_to_fine.MIN_STEPS
+        ):
+            res = _coarse_to_fine.retry(solve_grid, res, ts_k, xs_k)
+        return res
+
+    ls = linear_solver
     if accuracy is None:
-        res = solve(fns, sde, ts, xs, x0, x1, args, solver, linear_solver)
+        res = solve_first(ts, xs)
     else:
-        warm = solver.replace(damping=1e-8)  # from a previous grid's solution: nearly converged
 
         def solve_on(ts_k, init):
             init_xs = _initial_path(init, ts_k, x0, x1)
-            use = warm if isinstance(init, PathResult) else solver
-            return solve(fns, sde, ts_k, init_xs, x0, x1, args, use, linear_solver)
+            if isinstance(init, PathResult):
+                return solve_grid(ts_k, init_xs, True)
+            return solve_first(ts_k, init_xs)
 
         fits = _memory.max_points_within(n, solver.name, max_memory)
         res = _refine.refine(

@@ -160,7 +160,7 @@ class PathSolution:
             )
         arrays, fields = {}, {}
         for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
+            value = vars(self)[f.name]  # as stored: a field built on first use stays unbuilt
             if isinstance(value, np.ndarray | jax.Array):
                 arrays[f.name] = np.asarray(value)
             elif isinstance(value, Status):

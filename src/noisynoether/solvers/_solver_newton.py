@@ -18,8 +18,10 @@ class _NewtonOptions(SolverBase):
     damping: float | None = None
     check_minimum: bool = True
     max_saddle_escapes: int = 5
+    coarse_to_fine: bool = True
 
     def __post_init__(self):
+        self._flag("coarse_to_fine")
         self._tolerance("rtol")
         self._count("max_steps")
         self._count("max_saddle_escapes", allow_zero=True)
@@ -45,6 +47,11 @@ class Newton(_NewtonOptions):
             zero modes), escaping a saddle the loop missed. The loop itself always tests the
             Hessian and follows negative curvature.
         max_saddle_escapes: most escapes by the end certificate.
+        coarse_to_fine: when the solve from the start path stops at ``max_steps`` (damped
+            Newton creeping along the soft directions of a long horizon), solve again on
+            uniform grids of 33, 65, ... points, each from the coarser solution, and last on
+            the requested grid (``_coarse_to_fine.py``; needs ``max_steps >= 20`` and at
+            least 65 points). ``stats["coarse_to_fine"]`` records the levels.
     """
 
     linear_solver: str = "auto"
