@@ -144,3 +144,24 @@ def test_the_certificate_eigenvalues_match_a_dense_solve():
     ref = _zero_modes.lowest_eigenpairs(shifted, C)
     assert V is not None and w[0] < 0
     np.testing.assert_allclose(w, ref[0], rtol=0, atol=1e-12 * scale)
+
+
+def test_a_member_that_creeps_is_retried_coarse_to_fine_like_a_single_solve():
+    # Fig. 1c at T = 40 on 129 points: from the straight line damped Newton needs 57 steps;
+    # with max_steps = 40 it stops, and the retry on 33 and 65 points then 129 converges. The
+    # batch must give what most_likely_path gives for the same problem (issue 12, item 3).
+    sde = nn.models.multistable()
+    x0 = np.array([[3.0, 0.1], [3.0, 0.1]])
+    x1 = np.array([[0.1, 3.0], [0.1, 3.0]])
+    batch = nn.most_likely_paths(sde, x0, x1, 0.0, 40.0, num_points=129, max_steps=40)
+    one = nn.most_likely_path(sde, x0[0], x1[0], 0.0, 40.0, num_points=129, max_steps=40)
+    assert one.converged and one.stats["coarse_to_fine"]["first_attempt_iterations"] == 40
+    assert batch.converged.all()
+    for i in range(2):
+        assert [lv["num_points"] for lv in batch[i].stats["coarse_to_fine"]["levels"]] == [
+            33,
+            65,
+            129,
+        ]
+        assert batch.action[i] == pytest.approx(one.action, rel=1e-9)
+        np.testing.assert_allclose(batch.xs[i], one.xs, rtol=0, atol=1e-9)
