@@ -9,6 +9,8 @@ Delta V / D = 0.25 / 0.5) against ~0.344 off the axis at T = 10.
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -116,11 +118,22 @@ def test_long_horizon_double_well_against_the_quadrature_value():
     downhill half nothing; the finite-T correction is exp(-T)-small). The midpoint rule's
     error at dt = 0.05 is ~1e-4 (it is 2.5e-4 at K = 1001: second order)."""
     sde = nn.SDE(lambda t, x, args: x - x**3, diffusion=0.05)
-    errors = []
+    errors, indicators = [], []
     for K in (1001, 2001):
-        res = nn.most_likely_path(sde, [-1.0], [1.0], 0.0, 100.0, num_points=K)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", nn.DiscretisationWarning)  # fine enough: no warning
+            res = nn.most_likely_path(sde, [-1.0], [1.0], 0.0, 100.0, num_points=K)
         assert res.converged, res.message
         assert res.iterations <= 60
         errors.append((res.action - 5.0) / 5.0)
+        indicators.append(res.stats["discretisation_indicator"])
     assert 0 < errors[1] < 2e-4
     assert errors[0] / errors[1] == pytest.approx(4.0, rel=0.05)  # O(h^2) towards 5
+    # The free indicator T std(E) / |S*| (E is conserved by the exact minimiser, Eq. 10)
+    # bounds the error and shrinks with it; at T = 200 on 401 points it warns (issue 11, 6).
+    assert all(i > e for i, e in zip(indicators, errors, strict=True))
+    assert indicators[0] / indicators[1] == pytest.approx(4.0, rel=0.2)
+    with pytest.warns(nn.DiscretisationWarning, match="accuracy="):
+        coarse = nn.most_likely_path(sde, [-1.0], [1.0], 0.0, 200.0, num_points=401)
+    assert coarse.converged
+    assert coarse.stats["discretisation_indicator"] > (coarse.action - 5.0) / 5.0 > 5e-3

@@ -24,6 +24,7 @@ from .sampling import (  # noqa: E402
 )
 from .solvers import (  # noqa: E402
     ConvergenceError,
+    DiscretisationWarning,
     EnergyPathResult,
     Geometric,
     Newton,
@@ -84,6 +85,7 @@ __all__ = [
     "PathSet",
     "PathResult",
     "ConvergenceError",
+    "DiscretisationWarning",
     "Status",
     "PathSolution",
     "Newton",

@@ -13,7 +13,13 @@ from ._batch_result import PathBatch
 from ._geometric import path_with_energy
 from ._most_likely_path import most_likely_path
 from ._multistart import PathSet, find_paths
-from ._result import ConvergenceError, EnergyPathResult, PathResult, ShootResult
+from ._result import (
+    ConvergenceError,
+    DiscretisationWarning,
+    EnergyPathResult,
+    PathResult,
+    ShootResult,
+)
 from ._shooting import initial_momentum, shoot, shoot_to
 from ._solution import PathSolution
 from ._solver_geometric import Geometric
@@ -36,6 +42,7 @@ __all__ = [
     "EnergyPathResult",
     "ShootResult",
     "ConvergenceError",
+    "DiscretisationWarning",
     "Status",
     "Newton",
     "NewtonCG",

@@ -49,13 +49,6 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
     def action(ts, x_int, xa, xb, args):
         return lag.total_action(sde, ts, _assemble.full_path(x_int, xa, xb), args)
 
-    def hvp(ts, x_int, xa, xb, args, v):
-        grad = jax.grad(lambda x: action(ts, x, xa, xb, args))
-        return jax.jvp(grad, (x_int,), (v,))[1]
-
-    def precond(ts, xa, xb, args, r):
-        return _newton_cg.make_preconditioner(sde, ts, xa, xb, args)[1](r)
-
     def drift_mid(tm, xm, args):
         return jax.vmap(lambda t, x: sde.f(t, x, args))(tm, xm)
 
@@ -68,8 +61,6 @@ def compiled(sde, method: str, linear_solver: str, max_cg: int):
             run=run,
             run_full=run_full,
             action=action,
-            hvp=hvp,
-            precond=precond,
             charges=charges,
             drift_mid=drift_mid,
         ).items()

@@ -21,7 +21,7 @@ from .._checks import (
     check_sde,
     check_time_grid,
 )
-from . import _coarse_to_fine, _memory, _mesh, _native, _newton, _refine
+from . import _coarse_to_fine, _discretisation, _memory, _mesh, _native, _newton, _refine
 from ._fixed_time import TRACE_COUNT, compiled, solve
 from ._result import ConvergenceError, PathResult
 from ._solver_base import configure
@@ -213,7 +213,7 @@ def most_likely_path(
             accuracy,
             min(max_points, fits),
         )
-    res = _certify_model(sde, res, args)
+    res = _discretisation.check(sde, _certify_model(sde, res, args), args)
     if throw and not res.converged:
         raise ConvergenceError(res.message)
     return res

@@ -13,11 +13,21 @@ import numpy as np
 
 from ._solution import PathSolution, deprecated_alias, pytree_result
 
-__all__ = ["ConvergenceError", "PathResult", "EnergyPathResult", "ShootResult"]
+__all__ = [
+    "ConvergenceError",
+    "DiscretisationWarning",
+    "PathResult",
+    "EnergyPathResult",
+    "ShootResult",
+]
 
 
 class ConvergenceError(RuntimeError):
     """Raised by a solver called with ``throw=True`` when it does not converge."""
+
+
+class DiscretisationWarning(UserWarning):
+    """A converged path whose grid is likely too coarse for its horizon (``_discretisation``)."""
 
 
 def angular_momentum_of(xs, momentum) -> np.ndarray:
