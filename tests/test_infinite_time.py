@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import noisynoether as nn
-from noisynoether.solvers import _energy_refine, _energy_starts
+from noisynoether.solvers import _energy_refine, _energy_starts, _zero_modes
 
 BETA = 10.0
 MS_A, MS_SADDLE, MS_B = np.array([-1.0, 0.0]), np.array([0.0, 0.0]), np.array([1.0, 0.0])
@@ -94,6 +94,26 @@ def test_default_call_reaches_the_off_axis_minimum_at_e0(ms_quasi, ms_fixed_t):
     chosen = [s for s in starts if s["chosen"]]
     assert len(chosen) == 1 and chosen[0]["action"] == min(s["action"] for s in starts)
     assert forced.action == pytest.approx(q.value, abs=1e-7)
+
+
+def test_the_e0_path_carries_a_second_order_certificate(ms_quasi, monkeypatch):
+    """Issue 11, item 7: converged at E = 0 means a minimum of W across the curve (the pinned
+    Hessian, tangential motion removed, has no negative eigenvalue); a critical curve whose
+    certificate finds negative curvature is reported as a saddle, not as converged."""
+    path = ms_quasi.path
+    low = path.stats["lowest_eigenvalues"]
+    assert path.min_eigenvalue == low[0] > 0 and path.zero_modes == 0
+    assert list(low) == sorted(low) and "smallest Hessian eigenvalue" in path.message
+    real = _zero_modes.lowest_eigenpairs
+
+    def with_a_negative_mode(B, C, *a, **k):
+        w, V, scale = real(B, C, *a, **k)
+        return np.concatenate([[-1e-3 * scale], w[1:]]), V, scale
+
+    monkeypatch.setattr(_zero_modes, "lowest_eigenpairs", with_a_negative_mode)
+    saddle = nn.path_with_energy(MS, MS_A, MS_SADDLE, 0.0, num_points=101, starts=1)
+    assert not saddle.converged and saddle.status is nn.Status.SADDLE
+    assert saddle.min_eigenvalue < 0 and "not a minimum" in saddle.message
 
 
 def test_barrier_agrees_with_the_quasipotential_and_the_long_time_action(ms_quasi, ms_fixed_t):

@@ -53,7 +53,7 @@ from .._checks import (
     check_real,
     check_sde,
 )
-from . import _lm, _mesh, _native
+from . import _lm, _mesh, _native, _zero_modes
 from ._geometric_terms import compiled
 from ._memory import check_solver_memory
 from ._result import ConvergenceError, EnergyPathResult
@@ -272,6 +272,7 @@ def _string_method(sde, xs, E, args, t0, solver: Geometric) -> EnergyPathResult:
             )  # fmt: skip
         total_it += int(st.steps)
         status = int(st.status)
+        hessian = st.aux  # the pinned Hessian of W (B, C) where this Newton solve ended
         x_new = np.concatenate([x0[None], np.asarray(st.x), x1[None]])
         if not np.all(np.isfinite(x_new)):
             diverged = True
@@ -326,7 +327,26 @@ def _string_method(sde, xs, E, args, t0, solver: Geometric) -> EnergyPathResult:
         p = np.full((K - 1, n), np.nan)
         e_along = np.full(K - 1, np.nan)
         converged = False
+    # The second-order certificate (issue 11, item 7): the lowest eigenvalues of the pinned
+    # Hessian of W, where the pin removes the tangential (re-parametrisation) directions.
+    eig, negative, zero = None, 0, 0
+    if converged and finite and not diverged:
+        w, _, scale = _zero_modes.lowest_eigenpairs(*(np.asarray(a) for a in hessian))
+        eig = tuple(float(v) for v in w)
+        negative, zero = _zero_modes.classify(w, scale)
+        converged = negative == 0 and np.all(np.isfinite(w))
     code, message = _outcome(converged, finite and not diverged, status, outer, total_it, moved, dW)
+    if eig is not None and not converged:
+        code, message = (
+            Status.SADDLE,
+            (
+                f"not a minimum: the curve is a critical point of W but the Hessian (tangential "
+                f"motion pinned) has {negative} negative eigenvalue(s), smallest {eig[0]:.3e}; try "
+                "starts='auto' (curves off the symmetry axes) or an initial curve off the axis"
+            ),
+        )
+    elif eig is not None:
+        message += f"; smallest Hessian eigenvalue {eig[0]:.3e}"
     return EnergyPathResult(
         ts=ts,
         xs=xs,
@@ -337,13 +357,15 @@ def _string_method(sde, xs, E, args, t0, solver: Geometric) -> EnergyPathResult:
         status=code,
         message=message,
         iterations=total_it,
-        stats=dict(outer_iterations=outer, history=tuple(history)),
+        stats=dict(outer_iterations=outer, history=tuple(history), lowest_eigenvalues=eig),
         target_energy=E,
         duration=duration,
         geometric_action=W,
         arclength=_mesh.arclength(xs),
         grad_norm=grad_norm,
         regularisation=reg2,
+        min_eigenvalue=None if eig is None else eig[0],
+        zero_modes=int(zero),
     )
 
 

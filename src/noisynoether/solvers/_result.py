@@ -139,8 +139,14 @@ class EnergyPathResult(PathSolution):
         arclength: (K,) Euclidean arclength of the nodes from x0.
         grad_norm: final max |dW/dphi| over the interior nodes, normal to the path.
         regularisation: the reg used in sqrt(|f|_D^2 + 4E + reg), reg = max(eps^2 - 4E, 0).
+        min_eigenvalue: smallest eigenvalue of the Hessian of W with the nodes' tangential
+            motion pinned (the re-parametrisations of the curve removed), at the end of the
+            last Newton solve; positive at a strict local minimum of W, negative at a saddle
+            (then ``converged`` is False and ``status`` SADDLE). None if not converged.
+        zero_modes: how many of those eigenvalues are zero (|lambda| <= 1e-10 |H|): flat
+            directions of W across the curve (a continuous symmetry that moves it).
         stats: ``outer_iterations`` (redistributions), ``history`` (per redistribution: how
-            far the curve moved, relative change of W).
+            far the curve moved, relative change of W), ``lowest_eigenvalues``.
 
     Changed in 0.2: ``energy`` is now the (K-1,) energy along the path (it was the scalar E
     asked for, now ``target_energy``); ``energy_along`` is its deprecated old name;
@@ -153,6 +159,8 @@ class EnergyPathResult(PathSolution):
     arclength: np.ndarray
     grad_norm: float
     regularisation: float
+    min_eigenvalue: float | None = None
+    zero_modes: int = 0
 
     _data_fields = (*PathSolution._data_fields, "arclength")
 
