@@ -16,6 +16,10 @@ eigenvalue needs them), escapes from a saddle the loop missed (as one path), the
 (computed in the compiled call) and the message. Last, the model is checked on every
 solution path at once. So ``batch[i]`` is what ``most_likely_path`` returns for problem i
 (the tests check S* and the path to 1e-9; they agree to rounding).
+
+Longer than ~300 lines because ``most_likely_paths`` documents and checks a batched API
+and drives two compiled loops plus the host-side certificates; the inputs and the result
+class are already in ``_batch_inputs.py`` and ``_batch_result.py``.
 """
 
 from __future__ import annotations

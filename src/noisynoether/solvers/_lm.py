@@ -25,6 +25,10 @@ A solver may also supply ``curvature(x, g, aux, lam) -> (negative, found, v, c)`
 along the direction of negative curvature v, and the run converges only at a point where no
 negative curvature was found. A point at tolerance with negative curvature that no step
 lowers ends the run as SADDLE.
+
+Longer than ~300 lines because the driver is one ``lax.while_loop`` body whose candidates
+(Newton, line search, curvature, move) share about twenty local quantities; split, they
+would travel through long argument lists.
 """
 
 from __future__ import annotations

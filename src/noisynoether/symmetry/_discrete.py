@@ -19,16 +19,13 @@ if ``x*(t)`` is a most likely path from x0 to x1, then ``P x*(t)`` is a most lik
 
 from __future__ import annotations
 
-import functools
 import itertools
 import warnings
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_choice, check_model_at, check_sample, grid
-from .._jit import jit
 from ._automorphisms import automorphism_generators
 from ._continuous import DEFAULT_TIMES
 from ._permutations import (
@@ -162,32 +159,6 @@ def describe_permutation(P: np.ndarray) -> str:
     return f"({', '.join(names)}) -> ({', '.join(image)})"
 
 
-@functools.partial(jit, static_argnums=(0,))
-def _mismatch(sde, tt, xx, Ps, args):
-    """Per P: |f(Px) - P f(x)|, |f(Px)| + |f(x)|, the same for D, over all (t, x) (squares)."""
-    n = xx.shape[-1]
-
-    def fD(t, x):
-        return sde.f(t, x, args), sde.D_matrix(t, x, args, n)
-
-    f, D = jax.vmap(fD)(tt, xx)
-
-    def one(P):
-        fP, DP = jax.vmap(fD)(tt, xx @ P.T)
-        df = fP - f @ P.T
-        dD = DP - jnp.einsum("ij,mjk,lk->mil", P, D, P)
-        return jnp.stack(
-            [
-                jnp.sqrt(jnp.sum(df**2)),
-                jnp.sqrt(jnp.sum(fP**2)) + jnp.sqrt(jnp.sum(f**2)),
-                jnp.sqrt(jnp.sum(dD**2)),
-                jnp.sqrt(jnp.sum(DP**2)) + jnp.sqrt(jnp.sum(D**2)),
-            ]
-        )
-
-    return jax.lax.map(one, Ps)
-
-
 _PERMUTATIONS = ("auto", "pairs", "graph")
 
 #: ``permutations="auto"`` checks pairs up to this many coordinates, searches the graph above.
@@ -259,7 +230,7 @@ def find_discrete_symmetries(
     mirrored = np.concatenate([points @ P.T for P in Ps])
     check_model_at(sde, times, mirrored, args, what="mirrored points P x")
     tt, xx = grid(times, points)
-    m = np.asarray(_mismatch(sde, tt, xx, jnp.asarray(np.array(Ps)), args))
+    m = np.asarray(perm_mismatch(sde, tt, xx, jnp.asarray(np.array(Ps)), args, False))
     found = [
         DiscreteSymmetry(P, describe_permutation(P), float(r))
         for P, r in zip(Ps, _relative(m), strict=True)

@@ -96,9 +96,13 @@ def model_graph(sde, n: int, tol: float, args, t0: float) -> Graph:
     return Graph(combine(*colours), combine(*edges))
 
 
-@functools.partial(jit, static_argnums=(0,))
-def perm_mismatch(sde, tt, xx, srcs, args):
-    """Per permutation (src (k, n): ``(P x)_i = x_src[i]``): the four sums of ``_mismatch``."""
+@functools.partial(jit, static_argnums=(0, 5))
+def perm_mismatch(sde, tt, xx, ops, args, by_index=True):
+    """Per candidate: |f(Px) - P f(x)|, |f(Px)| + |f(x)|, the same for D, over all (t, x).
+
+    ``ops`` (k, n) index maps ``(P x)_i = x_src[i]`` (``by_index``: networks, no n x n
+    products) or (k, n, n) signed permutation matrices P.
+    """
     n = xx.shape[-1]
 
     def fD(t, x):
@@ -106,19 +110,22 @@ def perm_mismatch(sde, tt, xx, srcs, args):
 
     f, D = jax.vmap(fD)(tt, xx)
 
-    def one(src):
-        fP, DP = jax.vmap(fD)(tt, xx[:, src])
-        dD = DP - D[:, src][:, :, src]
+    def one(op):
+        if by_index:
+            Px, Pf, PDP = xx[:, op], f[:, op], D[:, op][:, :, op]
+        else:
+            Px, Pf, PDP = xx @ op.T, f @ op.T, jnp.einsum("ij,mjk,lk->mil", op, D, op)
+        fP, DP = jax.vmap(fD)(tt, Px)
         return jnp.stack(
             [
-                jnp.sqrt(jnp.sum((fP - f[:, src]) ** 2)),
+                jnp.sqrt(jnp.sum((fP - Pf) ** 2)),
                 jnp.sqrt(jnp.sum(fP**2)) + jnp.sqrt(jnp.sum(f**2)),
-                jnp.sqrt(jnp.sum(dD**2)),
+                jnp.sqrt(jnp.sum((DP - PDP) ** 2)),
                 jnp.sqrt(jnp.sum(DP**2)) + jnp.sqrt(jnp.sum(D**2)),
             ]
         )
 
-    return jax.lax.map(one, srcs)
+    return jax.lax.map(one, ops)
 
 
 def cycles_of(src: np.ndarray) -> list[tuple[int, ...]]:

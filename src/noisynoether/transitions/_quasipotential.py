@@ -14,6 +14,9 @@ stays on a symmetry axis or plane) and keeps the lowest W, so that a symmetry ax
 the attractor does not trap the solve on a saddle of W; its error is estimated by Richardson
 from a coarse grid (``action_error``, absolute, in the units of V), and ``accuracy=`` refines
 the grids until the estimate is small. The attractors are checked to be stable fixed points.
+
+Longer than ~300 lines because it holds the two entry points that share one concept (the
+E = 0 route from an attractor) and their result classes, whose docstrings are most of it.
 """
 
 from __future__ import annotations
