@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+import weakref
 
 import numpy as np
 
@@ -38,7 +39,23 @@ THRESHOLD = 0.05
 _PROBES = 8
 
 
+#: Models already probed (without args): autonomy is the model's, not the path's.
+_KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _autonomous(sde, xs, args) -> bool:
+    if args is None:
+        try:
+            if sde in _KNOWN:
+                return _KNOWN[sde]
+            _KNOWN[sde] = answer = _probe(sde, xs, args)
+            return answer
+        except TypeError:  # a model that cannot be weakly referenced or hashed: probe
+            pass
+    return _probe(sde, xs, args)
+
+
+def _probe(sde, xs, args) -> bool:
     pts = xs[np.linspace(0, len(xs) - 1, _PROBES).round().astype(int)]
     t0, t1 = np.zeros(_PROBES), np.full(_PROBES, 1.2345)
     for part in ("drift", "diffusion"):
