@@ -10,7 +10,8 @@ max_steps = 3000 at S = 8.38; the ladder 33 -> 65 -> 129 -> 257 -> 513 converged
 20 and 27 iterations to S* = 6.589, a certified minimum.
 
 The ladder runs only after the solve on the requested grid stopped at ``max_steps`` (each
-level is one more compile, ~1 s, so problems that converge directly never pay it). Levels are
+level is one more compile, ~1 s, so problems that converge directly never pay it), and stops
+at the first level that does not converge (the start is then reported as it was). Levels are
 uniform grids of 2^j + 1 points from ``COARSEST`` up to below half the requested size; the
 requested grid is solved last from the finest level's path.
 """
@@ -22,7 +23,6 @@ import dataclasses
 import numpy as np
 
 from . import _mesh
-from ._status import Status
 
 __all__ = ["COARSEST", "MIN_STEPS", "levels", "retry"]
 
@@ -57,10 +57,12 @@ def retry(solve_grid, first, ts, xs):
         ts_k = np.linspace(ts[0], ts[-1], K)
         res = solve_grid(ts_k, _mesh.interpolate_path(ts_k, path_ts, path_xs), bool(tried))
         tried.append((K, int(res.iterations), bool(res.converged)))
-        if np.all(np.isfinite(res.xs)):  # an unconverged level is still a better start
-            path_ts, path_xs = res.ts, res.xs
-    res = solve_grid(ts, _mesh.interpolate_path(ts, path_ts, path_xs), True)
-    tried.append((ts.size, int(res.iterations), bool(res.converged)))
+        if not res.converged:  # the ladder does not help this start: stop paying for it
+            break
+        path_ts, path_xs = res.ts, res.xs
+    else:
+        res = solve_grid(ts, _mesh.interpolate_path(ts, path_ts, path_xs), True)
+        tried.append((ts.size, int(res.iterations), bool(res.converged)))
     ladder = " -> ".join(f"{K}" for K, _, _ in tried)
     info = dict(
         first_attempt_iterations=int(first.iterations),
@@ -74,9 +76,5 @@ def retry(solve_grid, first, ts, xs):
             f"was solved coarse to fine ({ladder} points; {total} iterations in all)"
         )
         return dataclasses.replace(res, message=res.message + note, stats=stats, iterations=total)
-    note = (
-        f" Coarse to fine ({ladder} points) did not converge either: {res.message}"
-        if res.status is not Status.SUCCESSFUL
-        else ""
-    )
+    note = f" Coarse to fine ({ladder} points) did not converge either: {res.message}"
     return dataclasses.replace(first, message=first.message + note, stats=stats, iterations=total)

@@ -238,7 +238,9 @@ def find_paths(
                     ts=ts,
                     initial=res,
                     args=args,
-                    solver=solver,
+                    # The continuation is this start's strategy: its easier models are not
+                    # also retried coarse to fine (a compile per model and grid size).
+                    solver=solver if last else solver.replace(coarse_to_fine=False),
                     accuracy=accuracy if last else None,
                 )
         except Exception as err:  # a start must not stop the others: report it and go on
