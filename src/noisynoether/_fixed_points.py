@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -278,6 +279,13 @@ def _eigenvalues(J: np.ndarray) -> np.ndarray:
 
 
 def _newton_all(sde, seeds, t, args, steps=80):
+    return _newton_runner(sde, steps)(seeds, t, args)
+
+
+@functools.lru_cache(maxsize=64)
+def _newton_runner(sde, steps):
+    """The jitted damped Newton of ``_newton_all`` for one model (compiled once per shape)."""
+
     @jit
     def run(seeds, t, args):
         def f(x):
@@ -305,4 +313,4 @@ def _newton_all(sde, seeds, t, args, steps=80):
 
         return jax.vmap(one)(seeds)
 
-    return run(seeds, t, args)
+    return run
