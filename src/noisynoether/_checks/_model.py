@@ -262,18 +262,25 @@ def _check_psd_on(ds: np.ndarray, tm, xm) -> None:
             )
 
 
+def at_two_times(sde: SDE, xs, args, *, context: str) -> tuple:
+    """(f0, f1, d0, d1): drift and diffusion on the points xs at t = 0 and at t = 1.2345, the
+    probe of whether a model depends on t (each caller decides how close is "the same")."""
+    xs = np.asarray(xs, dtype=np.float64)
+    t0, t1 = np.zeros(len(xs)), np.full(len(xs), 1.2345)
+    return tuple(
+        _evaluate(sde, part, t, xs, args, context=context)
+        for part, t in (("drift", t0), ("drift", t1), ("diffusion", t0), ("diffusion", t1))
+    )
+
+
 def check_autonomous(sde: SDE, xs: np.ndarray, args, *, entry: str) -> None:
     """f and D independent of t at the points xs (needed where energy must be conserved)."""
     xs = np.asarray(xs, dtype=np.float64)
-    t0, t1 = np.zeros(len(xs)), np.full(len(xs), 1.2345)
-    where = "the initial path"  # traced as the solvers trace it: the jax.numpy message if not
-    f0 = _evaluate(sde, "drift", t0, xs, args, context=where)
+    # Traced as the solvers trace it: the jax.numpy message if not.
+    f0, f1, d0, d1 = at_two_times(sde, xs, args, context="the initial path")
     if not np.all(np.isfinite(f0)):
         k = int(np.argwhere(~np.isfinite(f0))[0][0])
         raise ValueError(f"the drift is not finite on the initial path at x = {_short(xs[k])}")
-    f1 = _evaluate(sde, "drift", t1, xs, args, context=where)
-    d0 = _evaluate(sde, "diffusion", t0, xs, args, context=where)
-    d1 = _evaluate(sde, "diffusion", t1, xs, args, context=where)
     if not (np.allclose(f0, f1, rtol=1e-12, atol=1e-14) and np.allclose(d0, d1, rtol=1e-12)):
         raise ValueError(
             f"{entry} needs an autonomous model (f and D independent of t): energy is "

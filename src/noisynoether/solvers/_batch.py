@@ -47,11 +47,10 @@ from ._batch_inputs import (
     _take,
 )
 from ._batch_result import PathBatch
-from ._fixed_time import compiled, solve
+from ._fixed_time import compiled, grid_solver, solve
 from ._most_likely_path import _linear_solver, _resolve
 from ._result import ConvergenceError
 from ._solver_newton import Newton, NewtonCG
-from ._status import Status
 
 __all__ = ["most_likely_paths"]
 
@@ -61,12 +60,6 @@ __all__ = ["most_likely_paths"]
 #: run only when taken; fastest on the CPU) or ``"vmap"`` (vectorised: every member runs until
 #: the last stops and both sides of each branch run; for accelerators).
 LAYOUTS = ("auto", "map", "vmap")
-
-
-def _one(fns, sde, x0, x1, args, solver, linear_solver, ts, xs, warm):
-    """One member solved alone on the grid ts from xs (the coarse-to-fine retry)."""
-    use = solver.replace(damping=1e-8) if warm else solver
-    return solve(fns, sde, ts, xs, x0, x1, args, use, linear_solver)
 
 
 @functools.lru_cache(maxsize=64)
@@ -352,15 +345,11 @@ def most_likely_paths(
                 first=first, eigen=eigen, charges=_take(charges, i),
             )
         )  # fmt: skip
-        if (
-            results[-1].status is Status.MAX_STEPS_REACHED
-            and solver.coarse_to_fine
-            and solver.max_steps >= _coarse_to_fine.MIN_STEPS
-        ):  # as most_likely_path does: a member that crept is retried coarse to fine, alone
-            results[-1] = _coarse_to_fine.retry(
-                functools.partial(_one, fns, sde, x0[i], x1[i], args_i, solver, linear_solver),
-                results[-1], ts[i], xs[i],
-            )  # fmt: skip
+        # As most_likely_path does: a member that crept is retried coarse to fine, alone.
+        results[-1] = _coarse_to_fine.retry_if_crept(
+            grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver),
+            results[-1], ts[i], xs[i], solver,
+        )  # fmt: skip
     results = _certify(sde, results, args, batched_args)
     batch = PathBatch(
         tuple(results),

@@ -23,8 +23,9 @@ import dataclasses
 import numpy as np
 
 from . import _mesh
+from ._status import Status
 
-__all__ = ["COARSEST", "MIN_STEPS", "levels", "retry"]
+__all__ = ["COARSEST", "MIN_STEPS", "levels", "retry", "retry_if_crept"]
 
 #: Points of the coarsest grid of the ladder.
 COARSEST = 33
@@ -40,6 +41,18 @@ def levels(K: int) -> list[int]:
         out.append(k)
         k = 2 * k - 1
     return out
+
+
+def retry_if_crept(solve_grid, first, ts, xs, solver):
+    """``retry`` where ``first`` stopped at max_steps and ``solver`` allows it (its option
+    ``coarse_to_fine``, and ``max_steps >= MIN_STEPS``); else ``first`` unchanged."""
+    if (
+        first.status is Status.MAX_STEPS_REACHED
+        and solver.coarse_to_fine
+        and solver.max_steps >= MIN_STEPS
+    ):
+        return retry(solve_grid, first, ts, xs)
+    return first
 
 
 def retry(solve_grid, first, ts, xs):

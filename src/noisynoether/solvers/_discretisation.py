@@ -27,7 +27,7 @@ import weakref
 
 import numpy as np
 
-from .._checks._model import _evaluate
+from .._checks._model import at_two_times
 from ._result import DiscretisationWarning
 
 __all__ = ["THRESHOLD", "check"]
@@ -57,13 +57,10 @@ def _autonomous(sde, xs, args) -> bool:
 
 def _probe(sde, xs, args) -> bool:
     pts = xs[np.linspace(0, len(xs) - 1, _PROBES).round().astype(int)]
-    t0, t1 = np.zeros(_PROBES), np.full(_PROBES, 1.2345)
-    for part in ("drift", "diffusion"):
-        a = _evaluate(sde, part, t0, pts, args, context="the solution path")
-        b = _evaluate(sde, part, t1, pts, args, context="the solution path")
-        if not np.allclose(a, b, rtol=1e-12, atol=1e-14):
-            return False
-    return True
+    f0, f1, d0, d1 = at_two_times(sde, pts, args, context="the solution path")
+    return np.allclose(f0, f1, rtol=1e-12, atol=1e-14) and np.allclose(
+        d0, d1, rtol=1e-12, atol=1e-14
+    )
 
 
 def check(sde, res, args):

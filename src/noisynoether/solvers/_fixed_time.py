@@ -21,7 +21,7 @@ from . import _assemble, _lm, _minimum, _native, _newton, _newton_cg, _zero_mode
 from ._result import PathResult
 from ._status import Status
 
-__all__ = ["compiled", "solve", "TRACE_COUNT"]
+__all__ = ["compiled", "solve", "grid_solver", "TRACE_COUNT"]
 
 #: ``solve``'s own status for a converged run whose end-point certificate is not finite.
 NO_CERTIFICATE = -2
@@ -181,6 +181,18 @@ def solve(
         min_eigenvalue=min_eig,
         zero_modes=int(zero.get("count", 0)),
     )
+
+
+def grid_solver(fns, sde, x0, x1, args, solver, linear_solver):
+    """``solve_grid(ts, xs, warm) -> PathResult``: ``solve`` on any grid from the path xs;
+    ``warm`` (the start is a converged coarser solution) uses the damping 1e-8."""
+    warm_solver = solver.replace(damping=1e-8)
+
+    def solve_grid(ts, xs, warm):
+        use = warm_solver if warm else solver
+        return solve(fns, sde, ts, xs, x0, x1, args, use, linear_solver)
+
+    return solve_grid
 
 
 def _lowest_eigen(sde, fns, method, st, ts, x_int, xa, xb, args):

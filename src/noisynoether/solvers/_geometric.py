@@ -333,23 +333,14 @@ def _string_method(sde, xs, E, args, t0, solver: Geometric) -> EnergyPathResult:
     # The second-order certificate (issue 11, item 7): the lowest eigenvalues of the pinned
     # Hessian of W, where the pin removes the tangential (re-parametrisation) directions.
     eig, negative, zero = None, 0, 0
-    if converged and finite and not diverged:
+    if converged:  # (never after a divergence or a non-finite path)
         w, _, scale = _zero_modes.lowest_eigenpairs(*(np.asarray(a) for a in hessian))
         eig = tuple(float(v) for v in w)
         negative, zero = _zero_modes.classify(w, scale)
         converged = negative == 0 and np.all(np.isfinite(w))
-    code, message = _outcome(converged, finite and not diverged, status, outer, total_it, moved, dW)
-    if eig is not None and not converged:
-        code, message = (
-            Status.SADDLE,
-            (
-                f"not a minimum: the curve is a critical point of W but the Hessian (tangential "
-                f"motion pinned) has {negative} negative eigenvalue(s), smallest {eig[0]:.3e}; try "
-                "starts='auto' (curves off the symmetry axes) or an initial curve off the axis"
-            ),
-        )
-    elif eig is not None:
-        message += f"; smallest Hessian eigenvalue {eig[0]:.3e}"
+    code, message = _outcome(
+        converged, finite and not diverged, status, outer, total_it, moved, dW, eig, negative
+    )
     return EnergyPathResult(
         ts=ts,
         xs=xs,
@@ -372,12 +363,20 @@ def _string_method(sde, xs, E, args, t0, solver: Geometric) -> EnergyPathResult:
     )
 
 
-def _outcome(converged, finite, status, outer, total_it, moved, dW):
-    """(Status, message) of a string-method run."""
+def _outcome(converged, finite, status, outer, total_it, moved, dW, eig, negative):
+    """(Status, message) of a string-method run; ``eig``: the certificate's lowest eigenvalues
+    (None when it was not computed), ``negative`` how many of them are negative."""
     if converged:
         return Status.SUCCESSFUL, (
             f"converged: {outer} redistributions, {total_it} Newton steps, curve moved "
-            f"{moved:.1e} (relative) in the last redistribution"
+            f"{moved:.1e} (relative) in the last redistribution; smallest Hessian eigenvalue "
+            f"{eig[0]:.3e}"
+        )
+    if eig is not None:
+        return Status.SADDLE, (
+            f"not a minimum: the curve is a critical point of W but the Hessian (tangential "
+            f"motion pinned) has {negative} negative eigenvalue(s), smallest {eig[0]:.3e}; try "
+            "starts='auto' (curves off the symmetry axes) or an initial curve off the axis"
         )
     if not finite:
         return Status.NONFINITE, (

@@ -88,15 +88,14 @@ def _status(g, gscale, lam, steps, hits, rtol, max_steps, *, decrement_ok=False,
     )
 
 
+def _zeros_of(fn, *args):
+    """Zeros shaped like ``fn(*args)``'s output (nothing is evaluated)."""
+    return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(fn, *args))
+
+
 def _unless(skip, fn, *args):
     """``fn(*args)``, or zeros of its output's shapes where ``skip`` (one branch is run)."""
-
-    def zeros(*_):
-        return jax.tree_util.tree_map(
-            lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(fn, *args)
-        )
-
-    return jax.lax.cond(skip, zeros, fn, *args)
+    return jax.lax.cond(skip, lambda *_: _zeros_of(fn, *args), fn, *args)
 
 
 def _line_search(value, x, S, g, dx):
@@ -149,9 +148,7 @@ def minimise(
     # The start is evaluated in the loop's first pass (``fresh``), not before the loop: the
     # Hessian evaluation then appears once in the compiled program instead of twice, which
     # cuts the compile time of every solver by about a quarter (the loop is otherwise the same).
-    S, g, gscale, aux = jax.tree_util.tree_map(
-        lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(evaluate, x0)
-    )
+    S, g, gscale, aux = _zeros_of(evaluate, x0)
     zero = jnp.asarray(0, dtype=jnp.int32)
     lam0 = jnp.asarray(lam0, dtype=x0.dtype)
     init = LMState(

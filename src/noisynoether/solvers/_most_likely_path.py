@@ -22,7 +22,7 @@ from .._checks import (
     check_time_grid,
 )
 from . import _coarse_to_fine, _discretisation, _memory, _mesh, _native, _newton, _refine
-from ._fixed_time import TRACE_COUNT, compiled, solve
+from ._fixed_time import TRACE_COUNT, compiled, grid_solver
 from ._result import ConvergenceError, PathResult
 from ._solver_base import configure
 from ._solver_newton import Newton, NewtonCG
@@ -177,23 +177,14 @@ def most_likely_path(
     linear_solver = _linear_solver(solver, K)
     max_cg = solver.max_cg if isinstance(solver, NewtonCG) else 2000
     fns = compiled(sde, solver.name, linear_solver, int(max_cg))
-    warm = solver.replace(damping=1e-8)  # from a previous grid's solution: nearly converged
-
-    def solve_grid(ts_k, xs_k, warm_start):
-        return solve(fns, sde, ts_k, xs_k, x0, x1, args, warm if warm_start else solver, ls)
+    # Warm (from a previous grid's solution, nearly converged): damping 1e-8.
+    solve_grid = grid_solver(fns, sde, x0, x1, args, solver, linear_solver)
 
     def solve_first(ts_k, xs_k):
         # A start that creeps to max_steps (long horizons): retried coarse to fine.
         res = solve_grid(ts_k, xs_k, False)
-        if (
-            res.status is Status.MAX_STEPS_REACHED
-            and solver.coarse_to_fine
-            and solver.max_steps >= _coarse_to_fine.MIN_STEPS
-        ):
-            res = _coarse_to_fine.retry(solve_grid, res, ts_k, xs_k)
-        return res
+        return _coarse_to_fine.retry_if_crept(solve_grid, res, ts_k, xs_k, solver)
 
-    ls = linear_solver
     if accuracy is None:
         res = solve_first(ts, xs)
     else:
