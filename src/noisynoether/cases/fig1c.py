@@ -77,8 +77,8 @@ def run(quick: bool = False, progress=None) -> dict:
     """
     steps = Steps(progress, "fig1c")
     sde = models.multistable()
-    # Each smoother model is compiled anew (the full run only).
-    smoother = [models.multistable(n=v) for v in (0.16, 0.08, 0.04, 0.02)]
+    # Each smoother model is compiled anew: the full run only (quick relies on coarse to fine).
+    smoother = () if quick else [models.multistable(n=v) for v in (0.16, 0.08, 0.04, 0.02)]
     steps("fixed points of the drift")
     fps = fixed_points(sde, *BOX)
     stable = [fp.x for fp in fps if fp.kind == "stable"]
@@ -96,7 +96,7 @@ def run(quick: bool = False, progress=None) -> dict:
         ),
         40.0: dict(
             num_points=513 if quick else 1025,
-            continuation=() if quick else smoother,
+            continuation=smoother,
             num_starts=0 if quick else 2,
             accuracy=1e-3 if quick else 1e-6,
             max_steps=2000,

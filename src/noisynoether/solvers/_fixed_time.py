@@ -146,7 +146,7 @@ def solve(
     xs_out = np.concatenate([x0[None], np.asarray(x_int), x1[None]], axis=0)
     if charges is None or escapes:
         charges = fns["charges"](ts_j, xs_out, args)
-    p, E = (np.asarray(a) for a in charges[:2])
+    p, E = (np.asarray(a) for a in charges)
     gnorm = float(np.max(np.abs(np.asarray(st.g))))
     min_eig = None if eig is None else float(eig[0][0])
     zero = _zero_mode_report(sde, xs_out, eig, args) if status == _lm.CONVERGED else {}
