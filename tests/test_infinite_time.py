@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import noisynoether as nn
+from noisynoether._checks import default_box
 from noisynoether.solvers import _energy_refine, _energy_starts, _zero_modes
 
 BETA = 10.0
@@ -209,3 +210,41 @@ def test_start_curves_leave_every_axis_and_options_are_checked():
         nn.quasipotential(MS, MS_SADDLE, MS_A)
     with pytest.raises(ValueError, match="attractor_b .* not a fixed point"):
         nn.barrier(MS, MS_A, [0.5, 0.0])
+
+
+# ------------------------------------------------------------------ a ring of fixed points
+def _ring_drift(t, x, args):
+    return x * (1.0 - jnp.sum(x**2))
+
+
+RING = nn.SDE(_ring_drift, 0.1)
+
+
+def test_the_e0_search_box_is_a_cube_around_end_points_on_an_axis():
+    # The plain box of end points on an axis is flat across it: the E = 0 starts would never
+    # see the fixed points off the axis (here the ring's).
+    lo, hi = default_box([1.0, 0.0], [-1.0, 0.0])
+    np.testing.assert_allclose(hi - lo, [4.0, 1e-3])
+    lo, hi = default_box([1.0, 0.0], [-1.0, 0.0], cube=True)
+    np.testing.assert_array_equal(lo, [-2.0, -2.0])
+    np.testing.assert_array_equal(hi, [2.0, 2.0])
+    lo, hi = default_box([3.0, 0.1], [0.1, 3.0], cube=True)  # already square: unchanged
+    np.testing.assert_allclose([lo, hi], default_box([3.0, 0.1], [0.1, 3.0]))
+
+
+def test_ring_of_fixed_points_at_e0_is_followed_not_crossed():
+    # f = x (1 - |x|^2): every point of the unit circle is a fixed point, the centre a
+    # source. From (1, 0) to (-1, 0) at E = 0 the arc along the circle costs W = 0 (f = 0 on
+    # it), the straight line through the centre W = 2.5 (a 1-D gradient drift there, with
+    # U = -r^2/2 + r^4/4: up to the centre (U(0) - U(1)) / D = 0.25 / 0.1, down for free).
+    # Every start but the route through the fixed
+    # points crosses the centre. The regularisation eps^2 = 1e-10 max |f|_D^2 bounds what is
+    # left: W <= |path|_D eps / 2 ~ 6e-5 (measured 6.05e-5).
+    res = nn.path_with_energy(RING, [1.0, 0.0], [-1.0, 0.0], 0.0, num_points=101)
+    assert res.converged, res.message
+    first = res.stats["starts"][0]
+    assert first["start"].startswith("route through") and first["chosen"]
+    assert 0.0 <= res.action < 1e-4 and res.min_eigenvalue > 0
+    assert np.max(np.abs(np.hypot(*res.xs.T) - 1.0)) < 1e-3  # on the ring
+    straight = [s for s in res.stats["starts"] if s["start"] == "straight line"][0]
+    assert straight["action"] == pytest.approx(2.5, rel=1e-3)

@@ -13,10 +13,12 @@ straight start lies on the axis, the gradient keeps the iterate there, and the t
    ``trapped_bumps``). A solution that leaves every such subspace was not held by a symmetry,
    and the bumps (which would cost a solve each) are skipped. ``starts=m`` forces m - 1
    bumps normal to the straight line whatever its solution;
-3. at E = 0 only, the broken lines x0 -> z -> x1 through the fixed points z of the drift in the
-   box around x0 and x1 (found as ``fixed_points`` does, from ``FIXED_POINT_SEEDS`` seeds)
-   that are off the straight segment, at most ``MAX_FIXED_POINT_CURVES`` of them, the
-   shortest detours first.
+3. at E = 0 only, curves through the fixed points of the drift in the box around x0 and x1
+   (``_energy_routes.py``): the broken lines x0 -> z -> x1 through single fixed points off
+   the straight segment, and the cheapest route through several of them where it is far
+   cheaper than those (a ring of fixed points). That route is then the first start (the
+   first has the full budget, the others ``_energy_refine.EXTRA_START_BUDGET``); the bumps
+   are then judged on its solution.
 
 Every start is solved on a coarse grid and the lowest W wins (the W of any curve bounds the
 minimum from above, so a lower W is a better curve whether or not its solve converged; ties
@@ -27,14 +29,10 @@ W ~ 0 (the way down from a saddle) ends the search.
 
 from __future__ import annotations
 
-import functools
-
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .._checks import default_box
-from .._jit import jit
+from . import _energy_routes
+from ._energy_routes import SAMPLES, SEED
 
 __all__ = ["start_curves", "best", "describe"]
 
@@ -42,16 +40,10 @@ __all__ = ["start_curves", "best", "describe"]
 BUMP = 0.15
 #: Random normal directions for n > 3 (each with both signs), and their seed.
 RANDOM_DIRECTIONS = 3
-SEED = 20241130
-#: Seeds of the fixed-point search, and the most broken lines through fixed points.
-FIXED_POINT_SEEDS = 400
-MAX_FIXED_POINT_CURVES = 3
 #: Singular values of a solution's points (from x0) below FLAT times the largest: flat.
 FLAT = 1e-7
 #: Actions closer than this (times max(1, |W|)) to the lowest count as equal (``best``).
 TIE = 1e-8
-#: Samples of each starting curve (it is redistributed onto the solver's grid).
-SAMPLES = 65
 
 
 def _normal_directions(u: np.ndarray, count: int | None) -> np.ndarray:
@@ -123,86 +115,6 @@ def trapped_bumps(x0, x1, xs) -> list:
     return _bumps(x0, x1, None, dirs=normal)
 
 
-@functools.lru_cache(maxsize=32)
-def _zero_finder(sde):
-    """A jitted damped Newton on f = 0 from many seeds, compiled once per model.
-
-    (``fixed_points`` compiles its solver at every call, ~1 s; the starts need only the
-    positions, so this cached copy of its iteration is used.)
-    """
-
-    @jit
-    def run(seeds, args):
-        def f(x):
-            return sde.f(0.0, x, args)
-
-        def one(x):
-            def body(_, x):
-                fx = f(x)
-                dx = jnp.linalg.lstsq(jax.jacfwd(f)(x), -fx)[0]
-                norm0 = jnp.max(jnp.abs(fx))
-                alphas = 0.5 ** jnp.arange(12.0)
-                vals = jax.vmap(lambda a: jnp.max(jnp.abs(f(x + a * dx))))(alphas)
-                better = vals < norm0
-                step = jnp.where(jnp.any(better), alphas[jnp.argmax(better)], 0.0)
-                return x + step * dx
-
-            x = jax.lax.fori_loop(0, 60, body, x)
-            return x, jnp.max(jnp.abs(f(x)))
-
-        return jax.vmap(one)(seeds)
-
-    return run
-
-
-def _fixed_points(sde, lower, upper, args) -> list[np.ndarray]:
-    """The distinct zeros of the drift found from ``FIXED_POINT_SEEDS`` seeds in the box."""
-    n = lower.size
-    if n <= 3:
-        per = max(2, int(round(FIXED_POINT_SEEDS ** (1.0 / n))))
-        axes = [np.linspace(lower[i], upper[i], per) for i in range(n)]
-        seeds = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, n)
-    else:
-        rng = np.random.default_rng(SEED)
-        seeds = lower + (upper - lower) * rng.random((FIXED_POINT_SEEDS, n))
-    xs, res = (np.asarray(a) for a in _zero_finder(sde)(jnp.asarray(seeds), args))
-    span = upper - lower
-    inside = np.all((xs >= lower - 0.05 * span) & (xs <= upper + 0.05 * span), axis=1)
-    good = np.flatnonzero((res <= 1e-10) & inside & np.all(np.isfinite(xs), axis=1))
-    found: list[np.ndarray] = []
-    for i in good[np.argsort(res[good])]:
-        if not any(np.max(np.abs(xs[i] - p)) < 1e-6 * (1 + np.max(np.abs(p))) for p in found):
-            found.append(xs[i])
-    return found
-
-
-def _through_fixed_points(sde, x0, x1, args):
-    """Broken lines x0 -> z -> x1 through the fixed points z off the straight segment."""
-    lower, upper = default_box(x0, x1)
-    try:
-        fps = _fixed_points(sde, lower, upper, args)
-    except (ValueError, TypeError, FloatingPointError):  # a drift this cannot handle: skip
-        return []
-    chord = x1 - x0
-    length = float(np.linalg.norm(chord))
-    picked = []
-    for z in fps:
-        u = float(np.clip((z - x0) @ chord / length**2, 0.0, 1.0))
-        off = float(np.linalg.norm(z - x0 - u * chord))
-        if off <= 1e-3 * length:  # on the straight line (or at an end): nothing new
-            continue
-        detour = float(np.linalg.norm(z - x0) + np.linalg.norm(x1 - z))
-        picked.append((detour, z))
-    picked.sort(key=lambda p: p[0])
-    out = []
-    half = SAMPLES // 2 + 1
-    s = np.linspace(0.0, 1.0, half)[:, None]
-    for _, z in picked[:MAX_FIXED_POINT_CURVES]:
-        curve = np.concatenate([x0[None] + s * (z - x0)[None], z[None] + s[1:] * (x1 - z)[None]])
-        out.append((f"through the fixed point {np.array2string(z, precision=4)}", curve))
-    return out
-
-
 def check_starts(starts, initial):
     """``starts`` checked: "auto", an int >= 1, or a non-empty sequence of curves."""
     if isinstance(starts, str):
@@ -253,7 +165,10 @@ def start_curves(sde, x0, x1, E: float, starts, initial, args) -> list:
     out = [("straight line", x0[None] + s * (x1 - x0)[None])]
     if starts == "auto":
         if E == 0.0:
-            out += _through_fixed_points(sde, x0, x1, args)
+            broken, route = _energy_routes.fixed_point_curves(sde, x0, x1, args)
+            # The route, when there is one, is far cheaper than the straight line on the graph
+            # of fixed points: it goes first, with the full budget (the others are capped).
+            out = route + out + broken
     elif starts > 1 and x0.size > 1:
         out += _bumps(x0, x1, starts - 1)
     return out

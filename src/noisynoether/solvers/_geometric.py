@@ -14,9 +14,11 @@ Discretisation: K nodes phi_0 = x0 .. phi_{K-1} = x1, each segment contributing
 ``1/2 ( |d|_D sqrt(|f_m|_D^2 + 4E) - <d, f_m>_D )`` with d = phi_{k+1} - phi_k and f, D
 at the segment midpoint (second order). ``sqrt(|f|_D^2 + 4E)`` is replaced by
 ``sqrt(|f|_D^2 + max(4E, eps^2))``, a tiny regularisation (eps^2 = 1e-10 times the largest
-|f|_D^2 on the initial path by default) that only acts for 4E < eps^2: at E = 0 the integrand
+|f|_D^2 on the initial path or the straight segment x0 -> x1, by default) that only acts for
+4E < eps^2: at E = 0 the integrand
 is not differentiable where f = 0 (attractors, saddles), which the path must pass through.
-Its bias on W is of order eps^2 log(1/eps) (2e-9 relative measured on the double well); a
+Its bias on W is of order eps^2 log(1/eps) (2e-9 relative measured on the double well), and
+|path|_D eps / 2 where the path runs along a curve of fixed points (a ring of them); a
 much smaller eps makes the Hessian next to the fixed points so stiff that Newton creeps.
 
 The minimisation is a string method (E, Ren and Vanden-Eijnden; gMAM of Heymann and
@@ -251,7 +253,14 @@ def _string_method(sde, xs, E, args, t0, solver: Geometric) -> EnergyPathResult:
     fns = compiled(sde)
     K, n = xs.shape
     x0, x1 = xs[0], xs[-1]
-    fmax2 = float(np.max(np.asarray(fns["drift_norm2"](jnp.asarray(xs), args))))
+    # The regularisation's scale: the largest |f|_D^2 on the initial curve or on the straight
+    # segment x0 -> x1 (the problem's own scale: a curve that runs along fixed points, like the
+    # coarse solution on a ring of them, has |f| ~ 0 everywhere, and a scale taken from it alone
+    # made eps vanish and W's kink there so stiff that Newton crept to max_steps).
+    line = x0[None] + np.linspace(0.0, 1.0, K)[:, None] * (x1 - x0)[None]
+    fmax2 = max(
+        float(np.max(np.asarray(fns["drift_norm2"](jnp.asarray(c), args)))) for c in (xs, line)
+    )
     # sqrt(|f|^2 + 4E + reg2) = sqrt(|f|^2 + max(4E, eps^2)): no regularisation at all once
     # 4E >= eps^2 (so dW/dE = T exactly for the discrete W), continuous in E down to 0.
     eps2 = solver.regularisation * max(fmax2, 1e-300)

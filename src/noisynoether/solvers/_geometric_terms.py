@@ -15,10 +15,10 @@ import jax.numpy as jnp
 from .._jit import jit
 from . import _curvature, _lm, _newton
 
-__all__ = ["compiled"]
+__all__ = ["compiled", "segment_parts"]
 
 
-def _segment_parts(sde, a, b, args):
+def segment_parts(sde, a, b, args):
     """(|d|_D^2, |f_m|_D^2, <d, f_m>_D) of the segment from a to b."""
     d = b - a
     xm = 0.5 * (a + b)
@@ -33,7 +33,7 @@ def _segment_W(sde, args):
 
     def term(z, E, reg2):
         n = z.shape[0] // 2
-        dd, ff, df = _segment_parts(sde, z[:n], z[n:], args)
+        dd, ff, df = segment_parts(sde, z[:n], z[n:], args)
         return 0.5 * (jnp.sqrt(dd) * jnp.sqrt(ff + 4.0 * E + reg2) - df)
 
     return term
@@ -90,7 +90,7 @@ def _stiffness(sde, xs, E, reg2, args):
     """Per-node stiffness used to scale the tangential pin (M,)."""
     # The normal stiffness of a segment's |d|_D sqrt(|f|_D^2 + 4E): about
     # |d|_D sqrt(...) / |d|^2 (the second derivative of a length across the segment).
-    dd, ff, _ = jax.vmap(lambda a, b: _segment_parts(sde, a, b, args))(xs[:-1], xs[1:])
+    dd, ff, _ = jax.vmap(lambda a, b: segment_parts(sde, a, b, args))(xs[:-1], xs[1:])
     h2 = jnp.sum((xs[1:] - xs[:-1]) ** 2, axis=1)
     k = jnp.sqrt(dd) * jnp.sqrt(ff + 4.0 * E + reg2) / jnp.maximum(h2, 1e-300)
     n = xs.shape[1]
@@ -111,7 +111,7 @@ def _drift_norm2(sde, xs, args):
 
 
 def _parts(sde, xs, args):
-    return jax.vmap(lambda a, b: _segment_parts(sde, a, b, args))(xs[:-1], xs[1:])
+    return jax.vmap(lambda a, b: segment_parts(sde, a, b, args))(xs[:-1], xs[1:])
 
 
 @functools.lru_cache(maxsize=64)

@@ -24,8 +24,9 @@ class Geometric(SolverBase):
             ill defined and nodes there keep sliding without changing W.
         max_outer: most redistributions.
         max_steps: most Newton steps per outer iteration.
-        regularisation: eps^2 relative to the largest |f|_D^2 on the initial path; the
-            integrand uses ``sqrt(|f|_D^2 + max(4E, eps^2))`` (smooth where f = 0 at E = 0).
+        regularisation: eps^2 relative to the largest |f|_D^2 on the initial path or the
+            segment x0 -> x1; the integrand uses ``sqrt(|f|_D^2 + max(4E, eps^2))`` (smooth
+            where f = 0 at E = 0).
         coarse_points: without ``initial``, a grid finer than this is started from the
             solution on a grid about 4 times coarser (recursively down to this size), solved
             with these same options (xtol at least 1e-7).
