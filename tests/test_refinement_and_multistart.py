@@ -168,3 +168,49 @@ def test_find_paths_on_fig1c_at_T40_without_continuation():
     else:
         assert "did not converge" in other["message"]
         assert other["action"] > ps.paths[0].action + 1.0
+
+
+def test_a_ladder_level_that_creeps_still_hands_its_path_to_the_requested_grid():
+    """``_coarse_to_fine.retry`` on a stand-in solver (Fig. 1c at T = 10, K = 2001, in the
+    robustness zoo: the 257-point level creeps to max_steps, the requested grid from its path
+    converges to the same-grid minimum; stopping the ladder there left it unconverged).
+    The requested grid is tried once from the crept level, skipping the levels between; a
+    level that fails otherwise (a non-finite path) ends the ladder with the first result."""
+    import dataclasses
+
+    from noisynoether.solvers import _coarse_to_fine
+
+    @dataclasses.dataclass(frozen=True)
+    class Fake:
+        ts: np.ndarray
+        xs: np.ndarray
+        converged: bool
+        status: nn.Status
+        iterations: int = 10
+        message: str = ""
+        stats: dict = dataclasses.field(default_factory=dict)
+
+    def solver(outcomes):
+        seen = []
+
+        def solve_grid(ts, xs, warm):
+            seen.append(ts.size)
+            ok, status, finite = outcomes[ts.size]
+            out = xs if finite else np.full_like(xs, np.nan)
+            return Fake(ts, out, ok, status)
+
+        return solve_grid, seen
+
+    ts = np.linspace(0.0, 1.0, 257)
+    xs = np.zeros((257, 1))
+    first = Fake(ts, xs, False, nn.Status.MAX_STEPS_REACHED, iterations=200)
+    good, crept = (True, nn.Status.SUCCESSFUL, True), (False, nn.Status.MAX_STEPS_REACHED, True)
+    solve_grid, seen = solver({33: good, 65: crept, 129: good, 257: good})
+    res = _coarse_to_fine.retry(solve_grid, first, ts, xs)
+    assert seen == [33, 65, 257] and res.converged and res.ts.size == 257
+    assert res.iterations == 200 + 3 * 10
+    nonfinite = (False, nn.Status.NONFINITE, False)
+    solve_grid, seen = solver({33: good, 65: nonfinite, 129: good, 257: good})
+    res = _coarse_to_fine.retry(solve_grid, first, ts, xs)
+    assert seen == [33, 65] and res is not first and not res.converged
+    assert res.status is nn.Status.MAX_STEPS_REACHED and "did not converge either" in res.message
