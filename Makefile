@@ -9,11 +9,12 @@ OUT    ?= results
 # One pip run per target, into the venv itself: first the build requirements (read from
 # pyproject.toml's [build-system]), then the package without build isolation, so that the C++
 # kernel is compiled against the very jaxlib it runs with (an isolated build environment would
-# install a second jax and jaxlib: ~15 s), and without precompiling every installed module to
-# bytecode (--no-compile; Python writes the .pyc of a module the first time it is imported:
-# ~25 s less). The dev target installs the package and its extras in one go (it does not build
-# the package first without them). Fresh clone, 2 cores: ~35 s for .[dev], was ~100 s.
-PIP := $(PY) -m pip install --quiet --no-compile
+# install a second jax and jaxlib: ~15 s). The dev target installs the package and its extras
+# in one go (it does not build the package first without them). Fresh clone, 2 cores: ~60 s for
+# .[dev], was ~100 s. (pip still precompiles the bytecode: with --no-compile and
+# PYTHONDONTWRITEBYTECODE=1, as on this project's machines, every Python process of the suite
+# compiled jax and scipy from source again, +3.5 s an import: the suite got slower.)
+PIP := $(PY) -m pip install --quiet
 define install
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
