@@ -189,20 +189,29 @@ def _from_box(sde, box, num_seeds, t, args, key, tol):
     check_model_at(
         sde, [t], center[None], args, what="lower and upper", finite=False, diffusion=False
     )
+    key = jax.random.PRNGKey(0) if key is None else key
+    seeds = box_seeds(lo, hi, num_seeds, lambda shape: np.asarray(jax.random.uniform(key, shape)))
+    xs, res = newton_all(sde, jnp.asarray(seeds), jnp.asarray(float(t)), args)
+    xs, res = np.asarray(xs), np.asarray(res)
+    good = (res <= tol) & in_box(xs, lo, hi)
+    return xs[good], res[good]
+
+
+def box_seeds(lo, hi, num_seeds: int, uniform) -> np.ndarray:
+    """Seeds of a box search: a grid of ~num_seeds points for n <= 3, else num_seeds points
+    ``lo + (hi - lo) u`` with u = ``uniform((num_seeds, n))`` in [0, 1)."""
     n = lo.size
     if n <= 3:
         per = max(2, int(round(num_seeds ** (1.0 / n))))
         axes = [np.linspace(lo[i], hi[i], per) for i in range(n)]
-        seeds = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, n)
-    else:
-        key = jax.random.PRNGKey(0) if key is None else key
-        seeds = np.asarray(lo + (hi - lo) * jax.random.uniform(key, (num_seeds, n)))
-    xs, res = _newton_all(sde, jnp.asarray(seeds), jnp.asarray(float(t)), args)
-    xs, res = np.asarray(xs), np.asarray(res)
+        return np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, n)
+    return lo + (hi - lo) * uniform((num_seeds, n))
+
+
+def in_box(xs, lo, hi) -> np.ndarray:
+    """Which rows of xs lie in the box widened by 5 % of its size on each side."""
     span = hi - lo
-    inside = np.all((xs >= lo - 0.05 * span) & (xs <= hi + 0.05 * span), axis=1)
-    good = (res <= tol) & inside
-    return xs[good], res[good]
+    return np.all((xs >= lo - 0.05 * span) & (xs <= hi + 0.05 * span), axis=1)
 
 
 def _from_starts(sde, starts, t, args, tol, max_steps):
@@ -278,13 +287,13 @@ def _eigenvalues(J: np.ndarray) -> np.ndarray:
     return ev[np.argsort(np.real(ev))]
 
 
-def _newton_all(sde, seeds, t, args, steps=80):
+def newton_all(sde, seeds, t, args, steps=80):
     return _newton_runner(sde, steps)(seeds, t, args)
 
 
 @functools.lru_cache(maxsize=64)
 def _newton_runner(sde, steps):
-    """The jitted damped Newton of ``_newton_all`` for one model (compiled once per shape)."""
+    """The jitted damped Newton of ``newton_all`` for one model (compiled once per shape)."""
 
     @jit
     def run(seeds, t, args):

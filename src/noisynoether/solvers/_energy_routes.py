@@ -4,7 +4,7 @@ At E = 0 the most likely path takes infinite time: it runs from attractor to sad
 attractor, and where the drift vanishes on a whole curve (a ring of fixed points) it follows
 that curve at no cost. Two kinds of start come from the fixed points z of the drift in a cube
 around x0 and x1 (``default_box(..., cube=True)``), found as ``fixed_points`` does, from
-``FIXED_POINT_SEEDS`` seeds, with a compiled damped Newton cached per model:
+``FIXED_POINT_SEEDS`` seeds, with its compiled damped Newton (cached per model):
 
 1. broken lines x0 -> z -> x1 through single fixed points off the straight segment, the
    shortest detours first, at most ``MAX_FIXED_POINT_CURVES`` (``_through_fixed_points``);
@@ -31,6 +31,7 @@ import numpy as np
 from scipy.sparse import csgraph
 
 from .._checks import default_box
+from .._fixed_points import box_seeds, in_box, newton_all
 from .._jit import jit
 from ._geometric_terms import segment_parts
 
@@ -54,52 +55,15 @@ SAMPLES = 65
 SEED = 20241130
 
 
-@functools.lru_cache(maxsize=32)
-def _zero_finder(sde):
-    """A jitted damped Newton on f = 0 from many seeds, compiled once per model.
-
-    (``fixed_points`` compiles its solver at every call, ~1 s; the starts need only the
-    positions, so this cached copy of its iteration is used.)
-    """
-
-    @jit
-    def run(seeds, args):
-        def f(x):
-            return sde.f(0.0, x, args)
-
-        def one(x):
-            def body(_, x):
-                fx = f(x)
-                dx = jnp.linalg.lstsq(jax.jacfwd(f)(x), -fx)[0]
-                norm0 = jnp.max(jnp.abs(fx))
-                alphas = 0.5 ** jnp.arange(12.0)
-                vals = jax.vmap(lambda a: jnp.max(jnp.abs(f(x + a * dx))))(alphas)
-                better = vals < norm0
-                step = jnp.where(jnp.any(better), alphas[jnp.argmax(better)], 0.0)
-                return x + step * dx
-
-            x = jax.lax.fori_loop(0, 60, body, x)
-            return x, jnp.max(jnp.abs(f(x)))
-
-        return jax.vmap(one)(seeds)
-
-    return run
-
-
 def _fixed_points(sde, lower, upper, args) -> list[np.ndarray]:
-    """The distinct zeros of the drift found from ``FIXED_POINT_SEEDS`` seeds in the box."""
-    n = lower.size
-    if n <= 3:
-        per = max(2, int(round(FIXED_POINT_SEEDS ** (1.0 / n))))
-        axes = [np.linspace(lower[i], upper[i], per) for i in range(n)]
-        seeds = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, n)
-    else:
-        rng = np.random.default_rng(SEED)
-        seeds = lower + (upper - lower) * rng.random((FIXED_POINT_SEEDS, n))
-    xs, res = (np.asarray(a) for a in _zero_finder(sde)(jnp.asarray(seeds), args))
-    span = upper - lower
-    inside = np.all((xs >= lower - 0.05 * span) & (xs <= upper + 0.05 * span), axis=1)
-    good = np.flatnonzero((res <= 1e-10) & inside & np.all(np.isfinite(xs), axis=1))
+    """The distinct zeros of the drift found from ``FIXED_POINT_SEEDS`` seeds in the box (the
+    positions only: ``fixed_points``' compiled Newton, cached per model, without its
+    classification)."""
+    rng = np.random.default_rng(SEED)
+    seeds = box_seeds(lower, upper, FIXED_POINT_SEEDS, rng.random)
+    xs, res = (np.asarray(a) for a in newton_all(sde, jnp.asarray(seeds), jnp.asarray(0.0), args))
+    finite = np.all(np.isfinite(xs), axis=1)
+    good = np.flatnonzero((res <= 1e-10) & in_box(xs, lower, upper) & finite)
     found: list[np.ndarray] = []
     for i in good[np.argsort(res[good])]:
         if not any(np.max(np.abs(xs[i] - p)) < 1e-6 * (1 + np.max(np.abs(p))) for p in found):
@@ -161,9 +125,7 @@ def _route(sde, x0, x1, fps, args):
         return []
     padded = np.stack(nodes + [x0] * (ROUTE_NODES - m))  # one compiled shape per model
     W = np.asarray(_edge_weights(sde)(jnp.asarray(padded), args))[:m, :m]
-    if not np.all(np.isfinite(W)):
-        W = np.where(np.isfinite(W), W, np.inf)
-    W = np.maximum(W, 0.0)  # >= 0 up to rounding
+    W = np.where(np.isfinite(W), np.maximum(W, 0.0), np.inf)  # >= 0 up to rounding; NaN: no edge
     np.fill_diagonal(W, np.inf)
     graph = csgraph.csgraph_from_dense(W, null_value=np.inf)
     cost, pred = csgraph.dijkstra(graph, directed=True, indices=0, return_predecessors=True)
