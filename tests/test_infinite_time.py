@@ -248,3 +248,35 @@ def test_ring_of_fixed_points_at_e0_is_followed_not_crossed():
     assert np.max(np.abs(np.hypot(*res.xs.T) - 1.0)) < 1e-3  # on the ring
     straight = [s for s in res.stats["starts"] if s["start"] == "straight line"][0]
     assert straight["action"] == pytest.approx(2.5, rel=1e-3)
+
+
+def test_fixed_time_straight_start_through_the_ring_centre_is_also_tried_around_it():
+    # The straight start of the ring leads Newton through the centre (a source, two unstable
+    # directions): a certified local minimum with S -> dU / D = 2.5 at long T. Around the
+    # centre, the arc along the unit circle (f = 0 there) at constant speed pi / T costs
+    # pi^2 / (4 D T), an upper bound on the global minimum, which cuts a little inside the
+    # circle. At T = 5 that bound (4.93) is above the centre path (2.90): it stays the answer.
+    for T, around in ((20.0, True), (5.0, False)):
+        res = nn.most_likely_path(RING, [1.0, 0.0], [-1.0, 0.0], 0.0, T, num_points=401)
+        assert res.converged and res.min_eigenvalue > 0, res.message
+        detour = res.stats["detour"]
+        assert detour["unstable_directions"] == 2 and np.linalg.norm(detour["node"]) < 1e-2
+        bound = np.pi**2 / (4 * 0.1 * T)
+        if around:
+            assert detour["chosen"] == "around" and "around it" in res.message
+            assert detour["through_node"] == pytest.approx(2.5, rel=1e-3)
+            assert 0.97 * bound < res.action < bound
+            assert np.min(np.hypot(*res.xs.T)) > 0.9  # it never comes near the centre
+            assert res.iterations <= 60
+        else:
+            assert detour["chosen"] == "through" and res.action < 2.95 < bound
+            assert np.min(np.hypot(*res.xs.T)) < 1e-2
+    # A path with a given start is solved from it alone, and a barrier crossing (one unstable
+    # direction at the saddle) gets no detour.
+    start = nn.most_likely_path(RING, [1.0, 0.0], [-1.0, 0.0], 0.0, 20.0, num_points=401)
+    again = nn.most_likely_path(
+        RING, [1.0, 0.0], [-1.0, 0.0], 0.0, 20.0, num_points=401, initial=start
+    )
+    assert "detour" not in again.stats
+    dw2 = nn.SDE(lambda t, x, a: jnp.stack([x[0] - x[0] ** 3, -x[1]]), 0.1)
+    assert "detour" not in nn.most_likely_path(dw2, [-1.0, 0.0], [1.0, 0.0], 0.0, 10.0).stats

@@ -21,7 +21,16 @@ from .._checks import (
     check_sde,
     check_time_grid,
 )
-from . import _coarse_to_fine, _discretisation, _memory, _mesh, _native, _newton, _refine
+from . import (
+    _coarse_to_fine,
+    _detour,
+    _discretisation,
+    _memory,
+    _mesh,
+    _native,
+    _newton,
+    _refine,
+)
 from ._fixed_time import TRACE_COUNT, compiled, grid_solver
 from ._result import ConvergenceError, PathResult
 from ._solver_base import configure
@@ -180,10 +189,19 @@ def most_likely_path(
     # Warm (from a previous grid's solution, nearly converged): damping 1e-8.
     solve_grid = grid_solver(fns, sde, x0, x1, args, solver, linear_solver)
 
-    def solve_first(ts_k, xs_k):
+    def solve_start(ts_k, xs_k):
         # A start that creeps to max_steps (long horizons): retried coarse to fine.
         res = solve_grid(ts_k, xs_k, False)
         return _coarse_to_fine.retry_if_crept(solve_grid, res, ts_k, xs_k, solver)
+
+    def solve_first(ts_k, xs_k):
+        res = solve_start(ts_k, xs_k)
+        if initial is not None:
+            return res
+        # The straight start's answer through an unstable node: also tried around it.
+        return _detour.around_unstable_nodes(
+            solve_start, res, ts_k, x0, x1, drift_mid=fns["drift_mid"], sde=sde, args=args
+        )
 
     if accuracy is None:
         res = solve_first(ts, xs)

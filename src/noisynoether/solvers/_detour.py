@@ -1,0 +1,122 @@
+"""Around an unstable node: a second start for a fixed-time solve whose answer, from the
+straight start, runs through a fixed point with two or more unstable directions (issue 11).
+
+A straight line between two states that lie on opposite sides of a source (the ring attractor
+``f = x (1 - |x|^2)`` from (1, 0) to (-1, 0): the centre) leads Newton to the path through the
+source. At short horizons that is the global minimum (T = 5: S* = 2.899); at long ones it is
+only a local minimum, certified as such (T = 20: 2.50003), and the path around the source,
+along the ring, costs less (1.22638). With two or more unstable directions at the point, at
+least one of them is transverse to the path, and a curve bent that way goes around the point
+instead of through it: the global minimum cannot be told from the local one without trying
+it. A point with one unstable direction (the saddle of a barrier crossing) has no way around
+and gets no detour.
+
+The check costs one drift evaluation along the answer and, where |f| nearly vanishes away from
+the end points, one Jacobian; the detour itself (two more solves, one each way around) runs
+only for an answer through such a point. The lower of the certified minima is returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+
+from .._checks import drift_and_jacobian
+
+__all__ = ["NEAR", "around_unstable_nodes", "unstable_node_on"]
+
+#: A midpoint of the answer is on a fixed point when |f| there is below NEAR max |f| along it.
+NEAR = 1e-2
+
+#: Midpoints closer than this fraction of |x1 - x0| to an end point are not searched (a long
+#: horizon waits at the attractors it starts or ends on, where f vanishes too).
+END_MARGIN = 0.1
+
+
+def unstable_node_on(drift_mid, ts, xs, args, sde):
+    """(state, unstable directions (n, m)) of a point with >= 2 unstable directions that the
+    path xs (K, n) on ts runs through, or None.
+
+    ``drift_mid(tm, xm, args)``: the drift at the interval midpoints (the solver's compiled one).
+    """
+    n = xs.shape[1]
+    if n < 2:
+        return None
+    tm = 0.5 * (ts[1:] + ts[:-1])
+    xm = 0.5 * (xs[1:] + xs[:-1])
+    fm = np.linalg.norm(np.asarray(drift_mid(jnp.asarray(tm), jnp.asarray(xm), args)), axis=1)
+    span = np.linalg.norm(xs[-1] - xs[0])
+    inside = (
+        np.minimum(np.linalg.norm(xm - xs[0], axis=1), np.linalg.norm(xm - xs[-1], axis=1))
+        > END_MARGIN * span
+    )
+    if not np.any(inside) or not np.all(np.isfinite(fm)):
+        return None
+    k = int(np.argmin(np.where(inside, fm, np.inf)))
+    if fm[k] > NEAR * np.max(fm):
+        return None
+    _, J = drift_and_jacobian(sde, float(tm[k]), xm[k : k + 1], args)
+    ev, vecs = np.linalg.eig(J[0])
+    up = np.real(ev) > 1e-9 * max(1.0, float(np.max(np.abs(ev))))
+    if np.count_nonzero(up) < 2:
+        return None
+    # A real orthonormal basis of the unstable subspace (complex pairs give two real vectors).
+    basis = np.concatenate([np.real(vecs[:, up]), np.imag(vecs[:, up])], axis=1)
+    u, s, _ = np.linalg.svd(basis, full_matrices=False)
+    return xm[k], u[:, s > 1e-8 * s[0]]
+
+
+def _detour_starts(ts, x0, x1, node, unstable):
+    """Two curves around ``node``: the straight line plus a half-sine bump of height R (the
+    node's distance to the farther end point) along the unstable direction most transverse to
+    the line, one each way; [] if every unstable direction lies along the line."""
+    chord = (x1 - x0) / np.linalg.norm(x1 - x0)
+    transverse = unstable - np.outer(chord, chord @ unstable)
+    u, s, _ = np.linalg.svd(transverse, full_matrices=False)
+    if s[0] < 1e-6:
+        return []
+    e = u[:, 0]
+    R = max(np.linalg.norm(node - x0), np.linalg.norm(node - x1))
+    sfrac = (ts - ts[0]) / (ts[-1] - ts[0])
+    line = x0[None] + sfrac[:, None] * (x1 - x0)[None]
+    bump = np.sin(np.pi * sfrac)[:, None] * R * e[None]
+    return [line + bump, line - bump]
+
+
+def around_unstable_nodes(solve, first, ts, x0, x1, *, drift_mid, sde, args):
+    """``first`` (the answer from the straight start), or the lower certified minimum reached
+    from a start around the unstable node it runs through, with ``stats["detour"]``.
+
+    ``solve(ts, xs) -> PathResult``: the same solve as the one that gave ``first``.
+    """
+    if not first.converged:
+        return first
+    found = unstable_node_on(drift_mid, ts, np.asarray(first.xs), args, sde)
+    if found is None:
+        return first
+    node, unstable = found
+    tried = [solve(ts, xs) for xs in _detour_starts(ts, x0, x1, node, unstable)]
+    if not tried:
+        return first
+    info = dict(
+        node=node.tolist(),
+        unstable_directions=int(unstable.shape[1]),
+        through_node=float(first.action),
+        around=[float(r.action) if r.converged else None for r in tried],
+    )
+    best = min((r for r in tried if r.converged), key=lambda r: r.action, default=None)
+    total = int(first.iterations) + sum(int(r.iterations) for r in tried)
+    if best is None or best.action >= first.action - 1e-9 * abs(first.action):
+        info["chosen"] = "through"
+        return dataclasses.replace(first, stats={**first.stats, "detour": info})
+    info["chosen"] = "around"
+    note = (
+        f"; the straight start's minimum runs through an unstable node at "
+        f"{np.array2string(node, precision=3)} (S = {first.action:.6g}); a start around it "
+        f"reached this lower one ({total} iterations in all)"
+    )
+    return dataclasses.replace(
+        best, message=best.message + note, stats={**best.stats, "detour": info}, iterations=total
+    )
