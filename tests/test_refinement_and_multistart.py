@@ -15,7 +15,7 @@ def test_accuracy_estimate_bounds_the_true_error_and_tightens():
     sde = nn.models.ornstein_uhlenbeck(A, D, b=B)
     exact = linear_bridge(A, D, [1.0, -1.0], [-0.5, 2.0], 2.0, [0.0], b=B)["action"]
     true_errors = []
-    for acc in (1e-4, 1e-7):
+    for acc in (1e-4, 1e-6):
         res = nn.most_likely_path(
             sde, [1.0, -1.0], [-0.5, 2.0], 0.0, 2.0, num_points=17, accuracy=acc
         )
