@@ -165,3 +165,22 @@ def test_a_member_that_creeps_is_retried_coarse_to_fine_like_a_single_solve():
         ]
         assert batch.action[i] == pytest.approx(one.action, rel=1e-9)
         np.testing.assert_allclose(batch.xs[i], one.xs, rtol=0, atol=1e-9)
+
+
+def test_a_member_through_an_unstable_node_is_tried_around_it_as_one_path_is():
+    # The ring attractor f = x (1 - |x|^2) at T = 20: the straight start between opposite
+    # points of the circle runs through the centre (a source; local minimum 2.5), the arc
+    # costs ~pi^2 / (4 D T) = 1.23. Members 0 and 1 cross the centre, member 2 (a quarter
+    # turn) does not; each must be what most_likely_path returns for it.
+    import jax.numpy as jnp
+
+    ring = nn.SDE(lambda t, x, a: x * (1.0 - jnp.sum(x**2)), 0.1)
+    x0 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    x1 = np.array([[-1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])
+    batch = nn.most_likely_paths(ring, x0, x1, 0.0, 20.0, num_points=201)
+    for i in range(3):
+        single = nn.most_likely_path(ring, x0[i], x1[i], 0.0, 20.0, num_points=201)
+        _assert_same(batch[i], single)
+        assert batch[i].stats.get("detour") == single.stats.get("detour")
+    assert [batch[i].stats["detour"]["chosen"] for i in (0, 1)] == ["around", "around"]
+    assert "detour" not in batch[2].stats and batch.action[:2].max() < 1.3

@@ -35,7 +35,16 @@ import scipy.linalg
 
 from .._checks import check_bool, check_choice, check_memory, check_sde, make_time_grid
 from .._jit import jit
-from . import _assemble, _banded, _coarse_to_fine, _lm, _memory, _native, _zero_modes
+from . import (
+    _assemble,
+    _banded,
+    _coarse_to_fine,
+    _detour,
+    _lm,
+    _memory,
+    _native,
+    _zero_modes,
+)
 from ._batch_inputs import (
     _batch_size,
     _certify,
@@ -345,11 +354,27 @@ def most_likely_paths(
                 first=first, eigen=eigen, charges=_take(charges, i),
             )
         )  # fmt: skip
-        # As most_likely_path does: a member that crept is retried coarse to fine, alone.
+        # As most_likely_path does, alone: a member that crept is retried coarse to fine; one
+        # from the straight start through an unstable node is tried around it too (below).
         results[-1] = _coarse_to_fine.retry_if_crept(
             grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver),
             results[-1], ts[i], xs[i], solver,
         )  # fmt: skip
+    if initial is None:
+        # |f| along every member's answer in one call (per member where args differ).
+        paths = np.stack([np.asarray(r.xs) for r in results])
+        norms = None if batched_args else _detour.drift_norms(fns["drift_mid"], ts, paths, args)
+        for i, res in enumerate(results):
+            args_i = _take(args, i) if batched_args else args
+
+            def solve_start(ts_i, xs_i, i=i, args_i=args_i):  # built only for a detour
+                grid = grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver)
+                return _coarse_to_fine.start_solver(grid, solver)(ts_i, xs_i)
+
+            results[i] = _detour.around_unstable_nodes(
+                solve_start, res, ts[i], x0[i], x1[i], sde=sde, args=args_i,
+                drift_mid=fns["drift_mid"], norms=None if norms is None else norms[i],
+            )  # fmt: skip
     results = _certify(sde, results, args, batched_args)
     batch = PathBatch(
         tuple(results),

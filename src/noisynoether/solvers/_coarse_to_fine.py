@@ -27,7 +27,7 @@ import numpy as np
 from . import _mesh
 from ._status import Status
 
-__all__ = ["COARSEST", "MIN_STEPS", "levels", "retry", "retry_if_crept"]
+__all__ = ["COARSEST", "MIN_STEPS", "levels", "retry", "retry_if_crept", "start_solver"]
 
 #: Points of the coarsest grid of the ladder.
 COARSEST = 33
@@ -55,6 +55,16 @@ def retry_if_crept(solve_grid, first, ts, xs, solver):
     ):
         return retry(solve_grid, first, ts, xs)
     return first
+
+
+def start_solver(solve_grid, solver):
+    """``solve_start(ts, xs) -> PathResult``: one solve from a start path (not a converged
+    coarser solution), retried coarse to fine where it crept (``retry_if_crept``)."""
+
+    def solve_start(ts, xs):
+        return retry_if_crept(solve_grid, solve_grid(ts, xs, False), ts, xs, solver)
+
+    return solve_start
 
 
 def retry(solve_grid, first, ts, xs):

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._checks import drift_and_jacobian
 
-__all__ = ["NEAR", "around_unstable_nodes", "unstable_node_on"]
+__all__ = ["NEAR", "around_unstable_nodes", "drift_norms", "unstable_node_on"]
 
 #: A midpoint of the answer is on a fixed point when |f| there is below NEAR max |f| along it.
 NEAR = 1e-2
@@ -35,23 +35,30 @@ NEAR = 1e-2
 END_MARGIN = 0.1
 
 
-def unstable_node_on(drift_mid, ts, xs, args, sde):
-    """(state, unstable directions (n, m)) of a point with >= 2 unstable directions that the
-    path xs (K, n) on ts runs through, or None.
+def drift_norms(drift_mid, ts, xs, args):
+    """|f| at the interval midpoints of a path (ts (K,), xs (K, n)) or of a batch of paths
+    (ts (B, K), xs (B, K, n)), in one call of ``drift_mid(tm, xm, args)`` (the solver's
+    compiled drift; for a batch, ``args`` must be shared by its members)."""
+    ts, xs = np.asarray(ts), np.asarray(xs)
+    tm = 0.5 * (ts[..., 1:] + ts[..., :-1])
+    xm = 0.5 * (xs[..., 1:, :] + xs[..., :-1, :])
+    n = xs.shape[-1]
+    f = drift_mid(jnp.asarray(tm.reshape(-1)), jnp.asarray(xm.reshape(-1, n)), args)
+    return np.linalg.norm(np.asarray(f), axis=1).reshape(tm.shape)
 
-    ``drift_mid(tm, xm, args)``: the drift at the interval midpoints (the solver's compiled one).
+
+def unstable_node_on(fm, ts, xs, args, sde):
+    """(state, unstable directions (n, m)) of a point with >= 2 unstable directions that the
+    path xs (K, n) on ts runs through, or None. ``fm``: |f| at its midpoints (``drift_norms``).
     """
     n = xs.shape[1]
     if n < 2:
         return None
     tm = 0.5 * (ts[1:] + ts[:-1])
     xm = 0.5 * (xs[1:] + xs[:-1])
-    fm = np.linalg.norm(np.asarray(drift_mid(jnp.asarray(tm), jnp.asarray(xm), args)), axis=1)
     span = np.linalg.norm(xs[-1] - xs[0])
-    inside = (
-        np.minimum(np.linalg.norm(xm - xs[0], axis=1), np.linalg.norm(xm - xs[-1], axis=1))
-        > END_MARGIN * span
-    )
+    ends = np.minimum(np.linalg.norm(xm - xs[0], axis=1), np.linalg.norm(xm - xs[-1], axis=1))
+    inside = ends > END_MARGIN * span
     if not np.any(inside) or not np.all(np.isfinite(fm)):
         return None
     k = int(np.argmin(np.where(inside, fm, np.inf)))
@@ -85,15 +92,20 @@ def _detour_starts(ts, x0, x1, node, unstable):
     return [line + bump, line - bump]
 
 
-def around_unstable_nodes(solve, first, ts, x0, x1, *, drift_mid, sde, args):
+def around_unstable_nodes(solve, first, ts, x0, x1, *, sde, args, drift_mid=None, norms=None):
     """``first`` (the answer from the straight start), or the lower certified minimum reached
     from a start around the unstable node it runs through, with ``stats["detour"]``.
 
-    ``solve(ts, xs) -> PathResult``: the same solve as the one that gave ``first``.
+    ``solve(ts, xs) -> PathResult``: the same solve as the one that gave ``first``. ``norms``:
+    |f| at first's midpoints, if known (a batch computes them at once), else from
+    ``drift_mid``.
     """
     if not first.converged:
         return first
-    found = unstable_node_on(drift_mid, ts, np.asarray(first.xs), args, sde)
+    xs = np.asarray(first.xs)
+    if norms is None:
+        norms = drift_norms(drift_mid, ts, xs, args)
+    found = unstable_node_on(norms, ts, xs, args, sde)
     if found is None:
         return first
     node, unstable = found

@@ -189,10 +189,8 @@ def most_likely_path(
     # Warm (from a previous grid's solution, nearly converged): damping 1e-8.
     solve_grid = grid_solver(fns, sde, x0, x1, args, solver, linear_solver)
 
-    def solve_start(ts_k, xs_k):
-        # A start that creeps to max_steps (long horizons): retried coarse to fine.
-        res = solve_grid(ts_k, xs_k, False)
-        return _coarse_to_fine.retry_if_crept(solve_grid, res, ts_k, xs_k, solver)
+    # A start that creeps to max_steps (long horizons): retried coarse to fine.
+    solve_start = _coarse_to_fine.start_solver(solve_grid, solver)
 
     def solve_first(ts_k, xs_k):
         res = solve_start(ts_k, xs_k)
