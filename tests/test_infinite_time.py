@@ -280,3 +280,19 @@ def test_fixed_time_straight_start_through_the_ring_centre_is_also_tried_around_
     assert "detour" not in again.stats
     dw2 = nn.SDE(lambda t, x, a: jnp.stack([x[0] - x[0] ** 3, -x[1]]), 0.1)
     assert "detour" not in nn.most_likely_path(dw2, [-1.0, 0.0], [1.0, 0.0], 0.0, 10.0).stats
+
+
+def test_the_detour_counts_unstable_directions_by_arnoldi_at_network_size():
+    # Above DENSE_MAX_N the Jacobian's rightmost eigenvalues come from Arnoldi: a node with two
+    # unstable directions among 300 (eigenvalues 0.5 and 1 against a bulk in [-3, -1]) is seen.
+    from noisynoether.solvers import _detour
+
+    n = _detour.DENSE_MAX_N + 44
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    lam = np.concatenate([-1 - 2 * rng.random(n - 2), [0.5, 1.0]])
+    ev, vecs = _detour._rightmost(Q @ np.diag(lam) @ Q.T)
+    assert len(ev) < n and np.sort(np.real(ev))[-2:] == pytest.approx([0.5, 1.0], abs=1e-8)
+    up = vecs[:, np.real(ev) > 0]
+    # The unstable eigenvectors span the unstable subspace of J.
+    assert np.linalg.norm(up - Q[:, -2:] @ (Q[:, -2:].T @ up)) < 1e-8
