@@ -1,5 +1,11 @@
 """path_with_energy: the most likely path at a fixed energy E, from the geometric action.
 
+Longer than ~300 lines because of the two documents it carries: this derivation, and the
+public docstring of ``path_with_energy`` (~60 lines: every option, the starts, the
+certificate). The code itself (the entry point and the string method's outer loop) is ~200
+lines; the discretised integrand is in ``_geometric_terms.py``, the starts in
+``_energy_starts.py`` and ``_energy_routes.py``, the refinement in ``_energy_refine.py``.
+
 For an autonomous model the most likely path of energy E (Eq. 10) minimises the geometric
 (Maupertuis) action, which needs no time. With ``|v|_D^2 = v^T D^-1 v`` and
 ``<u, v>_D = u^T D^-1 v``, along any parametrisation phi(s),
