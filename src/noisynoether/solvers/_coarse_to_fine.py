@@ -27,13 +27,29 @@ import numpy as np
 from . import _mesh
 from ._status import Status
 
-__all__ = ["COARSEST", "MIN_STEPS", "levels", "retry", "retry_if_crept", "start_solver"]
+__all__ = [
+    "COARSEST",
+    "FINAL_BUDGET",
+    "MIN_STEPS",
+    "levels",
+    "retry",
+    "retry_if_crept",
+    "start_solver",
+]
 
 #: Points of the coarsest grid of the ladder.
 COARSEST = 33
 
 #: Least ``max_steps`` for which the ladder is tried (each level takes ~10-30 iterations).
 MIN_STEPS = 20
+
+#: The requested grid's solve from the ladder's path may take this many times ``max_steps``.
+#: It starts on the right route, and what is left is slow by nature: over a long horizon the
+#: path's timing (how long it waits at each fixed point) is exp(-T)-soft, and a transition
+#: moves along a curved valley a fraction of its width per step. Fig. 1c at T = 40 on the
+#: default 1001 points: 638 iterations from the 257-point level (max_steps = 200 gave
+#: MAX_STEPS_REACHED).
+FINAL_BUDGET = 10
 
 
 def levels(K: int) -> list[int]:
@@ -92,7 +108,7 @@ def retry(solve_grid, first, ts, xs):
         # the path is resolved, gets one try from it (Fig. 1c at T = 10, K = 2001: the level of
         # 257 points creeps, the requested grid from its path converges to the same-grid
         # minimum). The intermediate levels are skipped: each costs a compile.
-        res = solve_grid(ts, _mesh.interpolate_path(ts, path_ts, path_xs), True)
+        res = solve_grid(ts, _mesh.interpolate_path(ts, path_ts, path_xs), True, FINAL_BUDGET)
         tried.append((ts.size, int(res.iterations), bool(res.converged)))
     ladder = " -> ".join(f"{K}" for K, _, _ in tried)
     info = dict(

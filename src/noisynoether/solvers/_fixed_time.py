@@ -184,12 +184,15 @@ def solve(
 
 
 def grid_solver(fns, sde, x0, x1, args, solver, linear_solver):
-    """``solve_grid(ts, xs, warm) -> PathResult``: ``solve`` on any grid from the path xs;
-    ``warm`` (the start is a converged coarser solution) uses the damping 1e-8."""
+    """``solve_grid(ts, xs, warm, budget=1) -> PathResult``: ``solve`` on any grid from the
+    path xs; ``warm`` (the start is a converged coarser solution) uses the damping 1e-8;
+    ``budget`` multiplies the solver's ``max_steps``."""
     warm_solver = solver.replace(damping=1e-8)
 
-    def solve_grid(ts, xs, warm):
+    def solve_grid(ts, xs, warm, budget=1):
         use = warm_solver if warm else solver
+        if budget != 1:
+            use = use.replace(max_steps=budget * use.max_steps)
         return solve(fns, sde, ts, xs, x0, x1, args, use, linear_solver)
 
     return solve_grid
