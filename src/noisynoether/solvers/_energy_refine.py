@@ -25,13 +25,14 @@ up to ``max_points``.
 from __future__ import annotations
 
 import dataclasses
+import types
 
 import numpy as np
 
 from . import _energy_starts, _mesh
 from ._status import Status
 
-__all__ = ["ladder", "coarser", "solve"]
+__all__ = ["ladder", "coarser", "regularisation_bias", "solve"]
 
 SAFETY = 1.5
 #: (max_outer, max_steps) of every start but the first on the coarse grid: a start that
@@ -75,6 +76,19 @@ def _entry(S_c, K_c, conv_c, fine, err_abs, how):
         converged_coarse=bool(conv_c),
         coarse=how,
     )
+
+
+def regularisation_bias(evaluate, fine) -> float:
+    """W_reg - W of the fine curve: what the regularisation eps adds to its action (0 once
+    4E >= eps^2). At isolated fixed points it is O(eps^2 log(1/eps)); along a curve of fixed
+    points (a ring attractor) |path|_D eps / 2, which Richardson, comparing two grids with the
+    same eps, cannot see. Part of ``action_error``; a bound on how far the regularised minimum
+    lies above the unregularised one only to first order (it is this curve's, not the exact
+    minimiser's)."""
+    if not fine.regularisation or not np.all(np.isfinite(fine.xs)):
+        return 0.0
+    plain = evaluate(fine.xs, types.SimpleNamespace(regularisation=0.0))
+    return max(float(fine.action) - plain, 0.0)
 
 
 def _pair(coarse, fine):
@@ -169,6 +183,8 @@ def solve(
             coarse, fine = fine, run(fine, m * (Kf - 1) + 1, True)
             err_abs, entry = _pair(coarse, fine)
             history.append(entry)
+        bias = regularisation_bias(evaluate, fine)
+        err_abs += bias
         rel = err_abs / max(abs(float(fine.action)), 1e-300)
         converged = fine.converged and rel <= accuracy
         status, message = fine.status, fine.message
@@ -176,6 +192,14 @@ def solve(
             message = (
                 f"a solve did not converge while refining the grid (K = {fine.xs.shape[0]}): "
                 + message
+            )
+        elif not converged and bias > accuracy * abs(float(fine.action)):
+            status = Status.ACCURACY_NOT_MET
+            message = (
+                f"accuracy target {accuracy:.1e} not met: the regularisation at E = 0 adds up to "
+                f"{bias:.1e} to W here (estimated relative error {rel:.1e}; the path runs where "
+                "f ~ 0, e.g. along a curve of fixed points), which no finer grid removes. Lower "
+                "Geometric(regularisation=) (Newton then needs more steps) or loosen accuracy."
             )
         elif not converged:
             status = Status.ACCURACY_NOT_MET
@@ -186,6 +210,8 @@ def solve(
             )
         else:
             message += f"; estimated relative action error {rel:.1e} (K = {fine.xs.shape[0]})"
+    elif err_abs is not None:
+        err_abs += regularisation_bias(evaluate, fine)
     elif accuracy is not None:
         converged, status = False, Status.ACCURACY_NOT_MET
         message = (
