@@ -12,6 +12,7 @@ independent solver). The error estimate is checked against the closed form W = d
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -299,3 +300,37 @@ def test_the_detour_counts_unstable_directions_by_arnoldi_at_network_size():
     up = vecs[:, np.real(ev) > 0]
     # The unstable eigenvectors span the unstable subspace of J.
     assert np.linalg.norm(up - Q[:, -2:] @ (Q[:, -2:].T @ up)) < 1e-8
+
+
+def test_barrier_seeks_saddles_off_the_axis_of_its_attractors(monkeypatch):
+    # U = (r^2 - 1)^2 / 4 - 0.1 cos(2 theta), f = -grad U: attractors (+-1, 0), saddles
+    # (0, +-1), a source at the centre. The box spanned by the attractors is flat across the
+    # x axis and holds no saddle (the old default: "no saddle found"); the default box is now a
+    # cube around it. The whole barrier (measured, default options): 2.0000077 against
+    # dU / D = 0.2 / 0.1 = 2 exactly. Here the route solves are stopped once the saddle is
+    # passed to them (they cost ~15 s for a new model).
+    from noisynoether.transitions import _quasipotential
+
+    def U(x):
+        r2 = jnp.sum(x**2)
+        return (r2 - 1.0) ** 2 / 4 - 0.1 * (x[0] ** 2 - x[1] ** 2) / r2
+
+    sde = nn.SDE(lambda t, x, a: -jax.grad(U)(x), 0.1)
+    a, b = [1.0, 0.0], [-1.0, 0.0]
+    flat = default_box(a, b)
+    with pytest.raises(ValueError, match="no saddle"):
+        nn.barrier(sde, a, b, lower=flat[0], upper=flat[1])
+
+    class Reached(Exception):
+        pass
+
+    seen = []
+
+    def stop(sde_, u, v, *args, **kwargs):
+        seen.append(np.asarray(v))
+        raise Reached
+
+    monkeypatch.setattr(_quasipotential, "path_with_energy", stop)
+    with pytest.raises(Reached):
+        nn.barrier(sde, a, b)
+    np.testing.assert_allclose(np.abs(seen[0]), [0.0, 1.0], atol=1e-8)

@@ -233,3 +233,21 @@ def test_a_ladder_level_that_creeps_still_hands_its_path_to_the_requested_grid()
     res = _coarse_to_fine.retry(solve_grid, first, ts, xs)
     assert seen == [33, 65] and res is not first and not res.converged
     assert res.status is nn.Status.MAX_STEPS_REACHED and "did not converge either" in res.message
+
+
+def test_find_paths_routes_through_at_most_max_via_stable_states_spread_out():
+    # A continuum of stable states (a ring attractor) would give one via-start each.
+    from noisynoether.solvers._multistart import MAX_VIA, _spread
+
+    x0, x1 = np.array([1.0, 0.0]), np.array([-1.0, 0.0])
+    few = [np.array([0.0, 1.0]), np.array([0.0, -1.0])]
+    assert _spread(few, x0, x1, MAX_VIA) is few
+    th = np.linspace(0.0, 2 * np.pi, 200, endpoint=False)
+    ring = [np.array([np.cos(t), np.sin(t)]) for t in th]
+    picked = np.array(_spread(ring, x0, x1, MAX_VIA))
+    assert len(picked) == MAX_VIA == 8
+    # Spread (greedy farthest point: within 2x of the best spacing, 0.62 for 10 points evenly
+    # on the circle with x0 and x1 among them; the first 8 of the list are 0.03 apart).
+    gaps = np.linalg.norm(picked[:, None] - picked[None], axis=2) + 9 * np.eye(len(picked))
+    ends = np.linalg.norm(picked[:, None] - np.stack([x0, x1])[None], axis=2)
+    assert gaps.min() > 0.31 and ends.min() > 0.31

@@ -198,11 +198,11 @@ def check_box(lower, upper, names: tuple[str, str] = ("lower", "upper")):
 def default_box(a, b, pad: float = 0.5, *, cube: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The box spanned by states a and b, enlarged by ``pad`` times its size on each side.
 
-    A side of zero length gets the size ``1e-3 max(1, |x|)``, so the box is never flat. The
-    default search box of ``barrier`` and ``find_paths`` (where fixed points are sought).
-    ``cube=True`` (the E = 0 starts of ``path_with_energy``): every side as long as the
-    longest, so that fixed points off the segment count whatever its direction (for end points
-    on an axis, (1, 0) -> (-1, 0), the plain box is flat across the axis).
+    A side of zero length gets the size ``1e-3 max(1, |x|)``, so the box is never flat.
+    ``cube=True`` (where fixed points are sought by default: the E = 0 starts of
+    ``path_with_energy``, ``barrier``, ``find_paths``): every side as long as the longest, so
+    that fixed points off the segment count whatever its direction (for end points on an axis,
+    (1, 0) -> (-1, 0), the plain box is flat across the axis). The plain box: the sweeps'.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     lo, hi = np.minimum(a, b), np.maximum(a, b)

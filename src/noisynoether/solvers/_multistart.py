@@ -113,6 +113,25 @@ class PathSet:
         return iter(self.paths)
 
 
+#: Most stable states ``find_paths`` routes starts through by default.
+MAX_VIA = 8
+
+
+def _spread(states, x0, x1, m):
+    """At most m of the states, spread out: all of them if there are no more than m, else
+    greedily the one farthest from x0, x1 and those already chosen (order kept)."""
+    if len(states) <= m:
+        return states
+    pts = np.asarray(states)
+    gap = np.minimum(np.linalg.norm(pts - x0, axis=1), np.linalg.norm(pts - x1, axis=1))
+    chosen = []
+    for _ in range(m):
+        i = int(np.argmax(gap))
+        chosen.append(i)
+        gap = np.minimum(gap, np.linalg.norm(pts - pts[i], axis=1))
+    return [states[i] for i in sorted(chosen)]
+
+
 def _same(a: PathResult, b: PathResult, tol_S: float, tol_x: float) -> bool:
     if abs(a.action - b.action) > tol_S * max(abs(a.action), 1e-12):
         return False
@@ -165,9 +184,12 @@ def find_paths(
     Args:
         num_starts: number of random perturbed starts (besides straight and via-fixed-point).
         key: ``jax.random`` key (or int seed) for the random starts; default 0.
-        through: states to route starts through; default the stable fixed points.
-        box: (lower, upper) where fixed points are sought; default the endpoints' bounding box
-            enlarged by half its size on each side.
+        through: states to route starts through; default the stable fixed points found (at
+            most ``MAX_VIA`` of them, spread out: a continuum of stable states, such as a ring
+            attractor, would give hundreds of starts).
+        box: (lower, upper) where fixed points are sought; default the cube around the
+            endpoints' bounding box (every side as long as its longest), enlarged by half its
+            size on each side: for end points on an axis the bounding box is flat across it.
         continuation: easier models solved first, in order, from each start.
         accuracy: passed to the final ``most_likely_path`` (adaptive grid refinement).
         method, solver, options: the solver, as in ``most_likely_path`` (resolved once and
@@ -209,10 +231,10 @@ def find_paths(
         if box is not None:
             box = (as_state(box[0], "box[0]"), as_state(box[1], "box[1]"))
         else:
-            box = default_box(x0, x1)
+            box = default_box(x0, x1, cube=True)
         if x0.size <= 3:
             fps = fixed_points(sde, box[0], box[1], t=float(ts[0]), args=args)
-        through = [fp.x for fp in fps if fp.kind == "stable"]
+        through = _spread([fp.x for fp in fps if fp.kind == "stable"], x0, x1, MAX_VIA)
     through = [check_endpoints(x0, p, names=("x0", "through[i]"))[1] for p in through]
     extent = float(np.max(np.abs(x1 - x0))) or 1.0
     starts = [("straight", None)]

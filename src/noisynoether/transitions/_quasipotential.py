@@ -283,13 +283,15 @@ def barrier(
 
     Both attractors are checked to be stable fixed points (ValueError otherwise). Finds the
     saddles (index-1 fixed points: one unstable direction) with ``fixed_points`` in
-    the box [lower, upper] (default: the box spanned by a and b, enlarged by half its size on
-    each side), computes for each the E = 0 actions a -> s and s -> b with
-    ``path_with_energy`` (``solver``: ``nn.Geometric(...)``, or its options as keywords), and
-    returns the cheapest route. Each path starts from several curves (``starts``, as in
-    ``path_with_energy``: by default the straight line, broken lines through fixed points and
-    bumps off a flat solution, the lowest W kept), and carries a Richardson
-    estimate of its error (the routes' and the barrier's ``action_error``, absolute).
+    the box [lower, upper] (default: the cube around the box spanned by a and b, every side
+    as long as its longest, enlarged by half its size on each side: for attractors on an axis
+    the spanned box is flat across it and would miss a saddle off the axis), computes for
+    each the E = 0 actions a -> s and s -> b with ``path_with_energy`` (``solver``:
+    ``nn.Geometric(...)``, or its options as keywords), and returns the cheapest route. Each
+    path starts from several curves (``starts``, as in ``path_with_energy``: by default the
+    straight line, broken lines through fixed points and bumps off a flat solution, the lowest
+    W kept), and carries a Richardson estimate of its error (the routes' and the barrier's
+    ``action_error``, absolute).
     ``accuracy``: target relative error of each route's uphill action (the downhill one is
     ~0, its error is only estimated); the grids are refined up to ``max_points``.
     """
@@ -304,7 +306,7 @@ def barrier(
             f"different end points, so curves cannot be given); got {starts!r}"
         )
     if lower is None or upper is None:
-        box = default_box(a, b)
+        box = default_box(a, b, cube=True)
         lower = box[0] if lower is None else lower
         upper = box[1] if upper is None else upper
     # Index-1 fixed points (one unstable direction): the saddles, and in 1-D the maxima.
