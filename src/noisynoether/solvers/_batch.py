@@ -361,9 +361,6 @@ def most_likely_paths(
             results[-1], ts[i], xs[i], solver,
         )  # fmt: skip
     if initial is None:
-        # |f| along every member's answer in one call (per member where args differ).
-        paths = np.stack([np.asarray(r.xs) for r in results])
-        norms = None if batched_args else _detour.drift_norms(fns["drift_mid"], ts, paths, args)
         for i, res in enumerate(results):
             args_i = _take(args, i) if batched_args else args
 
@@ -372,9 +369,8 @@ def most_likely_paths(
                 return _coarse_to_fine.start_solver(grid, solver)(ts_i, xs_i)
 
             results[i] = _detour.around_unstable_nodes(
-                solve_start, res, ts[i], x0[i], x1[i], sde=sde, args=args_i,
-                drift_mid=fns["drift_mid"], norms=None if norms is None else norms[i],
-            )  # fmt: skip
+                solve_start, res, ts[i], x0[i], x1[i], sde=sde, args=args_i
+            )
     results = _certify(sde, results, args, batched_args)
     batch = PathBatch(
         tuple(results),

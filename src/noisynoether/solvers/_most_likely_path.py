@@ -197,9 +197,7 @@ def most_likely_path(
         if initial is not None:
             return res
         # The straight start's answer through an unstable node: also tried around it.
-        return _detour.around_unstable_nodes(
-            solve_start, res, ts_k, x0, x1, drift_mid=fns["drift_mid"], sde=sde, args=args
-        )
+        return _detour.around_unstable_nodes(solve_start, res, ts_k, x0, x1, sde=sde, args=args)
 
     if accuracy is None:
         res = solve_first(ts, xs)
