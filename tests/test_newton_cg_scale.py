@@ -9,6 +9,8 @@ probe) leave it. Timings are in benchmarks/bench_networks.py.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -85,13 +87,14 @@ def _axial(t, x, args):  # Maier-Stein with the y direction made a plane: a circ
     )
 
 
-def test_certificate_finds_the_saddle_that_newton_cg_stops_at_and_the_escape_works():
+def test_certificate_finds_the_saddle_on_the_axis_and_newton_cg_leaves_it_in_its_loop():
     sde = nn.SDE(_axial, diffusion=0.5)
     a, b = [-1.0, 0.0, 0.0], [1.0, 0.0, 0.0]
-    axis = nn.most_likely_path(
-        sde, a, b, 0.0, 10.0, num_points=K, solver=nn.NewtonCG(check_minimum=False)
-    )
-    assert axis.converged and np.max(np.abs(axis.xs[:, 1:])) == 0.0  # stays on the axis
+    # The critical path on the symmetry axis: the 1-D problem along it (y = z = 0 is kept by
+    # the drift, so the 1-D minimiser is a critical path of the 3-D action).
+    line = nn.SDE(lambda t, x, args: x - x**3, diffusion=0.5)
+    one = nn.most_likely_path(line, [-1.0], [1.0], 0.0, 10.0, num_points=K)
+    axis = dataclasses.replace(one, xs=np.concatenate([one.xs, np.zeros((K, 2))], axis=1))
     H = _dense_hessian(sde, axis.ts, axis.xs)
     lam = np.linalg.eigvalsh(H)
     assert lam[0] < -1e-3 * np.max(np.abs(lam))  # a saddle: two negative directions (y, z)
@@ -104,9 +107,13 @@ def test_certificate_finds_the_saddle_that_newton_cg_stops_at_and_the_escape_wor
     assert np.all(np.abs(w) <= np.abs(lam[:2]) * (1 + 1e-8))  # Ostrowski: no larger in size
     for v in V:
         assert v.ravel() @ H @ v.ravel() < 0  # directions of negative curvature
+    # From the straight start (on the axis) Newton-CG converges towards that saddle; near
+    # tolerance its loop probes for negative curvature (Lanczos on the pencil (H, P) from a
+    # start with a random part) and steps off the axis, before any end-of-run escape.
     res = nn.most_likely_path(sde, a, b, 0.0, 10.0, num_points=K, solver=nn.NewtonCG())
-    assert res.converged and res.stats["saddle_escapes"] >= 1, res.message
-    assert res.action < axis.action - 0.1
+    assert res.converged and res.stats["negative_curvature_steps"] >= 1, res.message
+    assert res.stats["saddle_escapes"] == 0
+    assert res.action < one.action - 0.1
     assert res.zero_modes == 1
     assert res.stats["zero_mode_generators"] == ("rotation in the (x2, x3) plane",)
 

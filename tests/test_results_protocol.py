@@ -184,3 +184,16 @@ def test_global_minimum_without_any_converged_start_is_a_clear_error():
     assert len(ps) == 0 and len(ps.attempts) == 2
     with pytest.raises(nn.ConvergenceError, match="none of the 2 starts converged"):
         _ = ps.global_minimum
+
+
+def test_the_angular_momentum_is_not_built_by_the_solver_only_on_first_access():
+    # L (K-1, n, n) is 1.6 GB at n = 1024, K = 200: the solver's internal replaces of the
+    # result (discretisation check, certificate, ...) built it once each (~9 s there).
+    from noisynoether.solvers._result import angular_momentum_of
+
+    res = nn.most_likely_path(nn.models.multistable(), [3.0, 0.1], [0.1, 3.0], 0.0, 1.0,
+                              num_points=51)  # fmt: skip
+    assert object.__getattribute__(res, "angular_momentum") is None
+    L = res.angular_momentum
+    np.testing.assert_array_equal(L, angular_momentum_of(res.xs, res.momentum))
+    assert object.__getattribute__(res, "angular_momentum") is L

@@ -20,11 +20,10 @@ requested grid is solved last from the finest level's path.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from . import _mesh
+from ._result import replace_result
 from ._status import Status
 
 __all__ = [
@@ -122,6 +121,6 @@ def retry(solve_grid, first, ts, xs):
             f"; the start crept to max_steps = {first.iterations} on {ts.size} points, so it "
             f"was solved coarse to fine ({ladder} points; {total} iterations in all)"
         )
-        return dataclasses.replace(res, message=res.message + note, stats=stats, iterations=total)
+        return replace_result(res, message=res.message + note, stats=stats, iterations=total)
     note = f" Coarse to fine ({ladder} points) did not converge either: {res.message}"
-    return dataclasses.replace(first, message=first.message + note, stats=stats, iterations=total)
+    return replace_result(first, message=first.message + note, stats=stats, iterations=total)

@@ -40,6 +40,13 @@ def _shifted(B, sigma):
     return _assemble.shift_diagonal(B, sigma * _assemble.damping_diagonal(B))
 
 
+def start_vector(M: int, n: int, dtype):
+    """(M, n): a half sine along the path times (1 + 0.1 r), r a fixed random field."""
+    s = (jnp.arange(M, dtype=dtype) + 1.0) / (M + 1.0)
+    pert = jax.random.normal(jax.random.PRNGKey(0), (M, n), dtype)
+    return jnp.sin(jnp.pi * s)[:, None] * (1.0 + 0.1 * pert)
+
+
 def _inverse_iteration(Bs, C, solve, steps):
     """Unit vector (M, n) after ``steps`` inverse iterations with the shifted matrix, and ok.
 
@@ -47,10 +54,7 @@ def _inverse_iteration(Bs, C, solve, steps):
     eigenvector of a path Hessian usually lies) times (1 + 0.1 r), r a fixed random field: it
     has a component off every symmetry axis.
     """
-    M, n = Bs.shape[:2]
-    s = (jnp.arange(M, dtype=Bs.dtype) + 1.0) / (M + 1.0)
-    pert = jax.random.normal(jax.random.PRNGKey(0), (M, n), Bs.dtype)
-    v0 = jnp.sin(jnp.pi * s)[:, None] * (1.0 + 0.1 * pert)
+    v0 = start_vector(*Bs.shape[:2], Bs.dtype)
 
     def body(_, c):
         v, ok = c

@@ -18,7 +18,6 @@ only for an answer through such a point. The lower of the certified minima is re
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import jax
@@ -28,6 +27,7 @@ import scipy.sparse.linalg
 
 from .._checks import drift_and_jacobian
 from .._jit import jit
+from ._result import replace_result
 
 __all__ = ["NEAR", "around_unstable_nodes", "unstable_node_on"]
 
@@ -161,13 +161,13 @@ def around_unstable_nodes(solve, first, ts, x0, x1, *, sde, args):
     total = int(first.iterations) + sum(int(r.iterations) for r in tried)
     if best is None or best.action >= first.action - 1e-9 * abs(first.action):
         info["chosen"] = "through"
-        return dataclasses.replace(first, stats={**first.stats, "detour": info})
+        return replace_result(first, stats={**first.stats, "detour": info})
     info["chosen"] = "around"
     note = (
         f"; the straight start's minimum runs through an unstable node at "
         f"{np.array2string(node, precision=3)} (S = {first.action:.6g}); a start around it "
         f"reached this lower one ({total} iterations in all)"
     )
-    return dataclasses.replace(
+    return replace_result(
         best, message=best.message + note, stats={**best.stats, "detour": info}, iterations=total
     )

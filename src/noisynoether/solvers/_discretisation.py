@@ -21,14 +21,13 @@ time-dependent model, where E is not conserved, or where S* is ~0).
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 import weakref
 
 import numpy as np
 
 from .._checks._model import at_two_times
-from ._result import DiscretisationWarning
+from ._result import DiscretisationWarning, replace_result
 
 __all__ = ["THRESHOLD", "check"]
 
@@ -83,4 +82,4 @@ def check(sde, res, args):
                 ),
                 stacklevel=3,
             )
-    return dataclasses.replace(res, stats={**res.stats, "discretisation_indicator": value})
+    return replace_result(res, stats={**res.stats, "discretisation_indicator": value})

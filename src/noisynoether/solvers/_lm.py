@@ -127,6 +127,7 @@ def minimise(
     curvature=None,
     moves=None,
     handoff=None,
+    wide_curvature_steps=False,
 ):
     """Run damped Newton from x0; returns the final LMState.
 
@@ -135,6 +136,10 @@ def minimise(
     ``value``) enables the negative-curvature steps described in the module docstring.
     ``moves(x, S) -> (S_new, x_new)`` (needs ``value``), when given, proposes another point in
     each iteration (from the best point so far), taken when it lowers S further.
+
+    ``wide_curvature_steps``: the curvature search tries steps from the path's extent down
+    (as the end-of-run escape does) instead of the damped Newton step's length: for a probe
+    that runs only near convergence (Newton-CG), where that step is tiny.
 
     ``handoff(x, g, aux) -> positive definite?`` (instead of ``curvature`` and ``moves``) runs
     the cheap loop: it checks the Hessian in every iteration, and stops with HANDOFF where the
@@ -215,6 +220,8 @@ def minimise(
             def along(_):
                 extent = jnp.max(jnp.ptp(st.x, axis=0))
                 radius = jnp.clip(_gnorm(dx), 1e-6 * extent, extent)
+                if wide_curvature_steps:
+                    radius = 0.25 * extent
                 radius = jnp.where(jnp.isfinite(radius) & (radius > 0), radius, 1e-3 * extent)
                 S_nc, x_nc = _curvature.search(value, st.x, st.S, st.g, v, c, radius)
                 return S_nc < S_best - noise, S_nc, x_nc

@@ -6,8 +6,6 @@ is in ``_fixed_time.py``, the adaptive refinement (``accuracy=``) in ``_refine.p
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -32,7 +30,7 @@ from . import (
     _refine,
 )
 from ._fixed_time import TRACE_COUNT, compiled, grid_solver
-from ._result import ConvergenceError, PathResult
+from ._result import ConvergenceError, PathResult, replace_result
 from ._solver_base import configure
 from ._solver_newton import Newton, NewtonCG
 from ._status import Status
@@ -236,7 +234,7 @@ def _certify_model(sde, res, args):
     try:
         check_model_on_path(sde, res.ts, res.xs, args, what="the solution path")
     except ValueError as err:
-        return dataclasses.replace(
+        return replace_result(
             res,
             converged=False,
             status=Status.INVALID_MODEL,

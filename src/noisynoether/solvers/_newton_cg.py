@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from .._lagrangian import total_action
-from . import _assemble, _lm
+from . import _assemble, _curvature, _lm
 
 
 def leak_tridiagonal(ts):
@@ -108,7 +108,7 @@ def solve(sde, ts, x_int, xa, xb, args, *, rtol, max_steps, lam0, max_cg):
 
     def evaluate(x):
         S, g, gscale = _assemble.value_and_grad(sde, ts, x, xa, xb, args)
-        return S, g, gscale, ()
+        return S, g, gscale, gscale
 
     def step(x, g, aux, lam):
         def hvp(v):
@@ -124,6 +124,75 @@ def solve(sde, ts, x_int, xa, xb, args, *, rtol, max_steps, lam0, max_cg):
         pred = -jnp.vdot(g, dx) - 0.5 * dHd
         return dx, ok, pred, it.astype(jnp.int32)
 
+    def curvature(x, g, gscale, lam):
+        # Near tolerance only (a probe costs LANCZOS_STEPS Hessian-vector products): a point
+        # where the run would converge is checked for negative curvature first.
+        def probe(_):
+            def hvp(v):
+                return jax.jvp(grad, (x,), (v,))[1]
+
+            return lowest_direction(hvp, P, P_inv, x.shape, x.dtype)
+
+        def skip(_):
+            zero = jnp.zeros((), x.dtype)
+            return jnp.asarray(False), jnp.asarray(False), jnp.zeros_like(x), zero
+
+        near = _lm._within(g, gscale, PROBE * rtol)
+        return jax.lax.cond(near, probe, skip, None)
+
     return _lm.minimise(
-        evaluate, step, x_int, lam0=lam0, rtol=rtol, max_steps=max_steps, value=action_of
+        evaluate,
+        step,
+        x_int,
+        lam0=lam0,
+        rtol=rtol,
+        max_steps=max_steps,
+        value=action_of,
+        curvature=curvature,
+        wide_curvature_steps=True,
     )
+
+
+#: The probe for negative curvature runs where |g| <= PROBE * rtol * max(gscale, 1).
+PROBE = 1e3
+
+#: Lanczos steps of the probe (on the pencil (H, P): its spectrum is compact, P^-1 H ~ I).
+LANCZOS_STEPS = 12
+
+
+def lowest_direction(hvp, P, P_inv, shape, dtype, steps: int = LANCZOS_STEPS):
+    """``(negative, found, v, c)`` as ``_curvature.make_curvature`` returns them, from
+    ``steps`` Lanczos steps on H y = mu P y (P-orthonormal basis, no reorthogonalisation),
+    started from ``_curvature.start_vector`` (a component off every symmetry axis, which
+    CG's Krylov space from a symmetric gradient never has). v (unit) is the lowest Ritz vector
+    and c = v^T H v; found when the Ritz value is below -1e-8 (the pencil's values are O(1))."""
+    q0 = _curvature.start_vector(*shape, dtype)
+    q0 = q0 / jnp.sqrt(jnp.vdot(q0, P(q0)))
+
+    def body(j, c):
+        Q, alpha, beta, q, q_prev, b_prev = c
+        Hq = hvp(q)
+        a = jnp.vdot(q, Hq)
+        w = P_inv(Hq) - a * q - b_prev * q_prev
+        b = jnp.sqrt(jnp.maximum(jnp.vdot(w, P(w)), 0.0))
+        q_next = w / jnp.where(b > 0, b, 1.0)
+        return Q.at[j].set(q), alpha.at[j].set(a), beta.at[j].set(b), q_next, q, b
+
+    zero = jnp.zeros((), dtype)
+    init = (
+        jnp.zeros((steps, *shape), dtype),
+        jnp.zeros(steps, dtype),
+        jnp.zeros(steps, dtype),
+        q0,
+        jnp.zeros(shape, dtype),
+        zero,
+    )
+    Q, alpha, beta, _, _, _ = jax.lax.fori_loop(0, steps, body, init)
+    T = jnp.diag(alpha) + jnp.diag(beta[:-1], 1) + jnp.diag(beta[:-1], -1)
+    theta, S = jnp.linalg.eigh(T)
+    y = jnp.tensordot(S[:, 0], Q, axes=1)
+    v = y / jnp.maximum(jnp.linalg.norm(y), 1e-300)
+    c = jnp.vdot(v, hvp(v))
+    ok = jnp.all(jnp.isfinite(v)) & jnp.isfinite(c)
+    found = ok & (theta[0] < -1e-8) & (c < 0)
+    return found, found, jnp.where(ok, v, 0.0), jnp.where(ok, c, 0.0)

@@ -9,11 +9,10 @@ sizes are kept to 2^j + 1 so that compiled solvers are reused between rounds and
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from . import _mesh
+from ._result import replace_result
 from ._status import Status
 
 SAFETY = 1.5
@@ -75,7 +74,7 @@ def refine(solve, drift_mid, ts0, initial, accuracy: float, max_points: int):
     else:
         status = Status.SUCCESSFUL
         message = res_f.message + f"; estimated relative action error {err:.1e} (K = {ts_f.size})"
-    return dataclasses.replace(
+    return replace_result(
         res_f,
         converged=bool(done and not failed),
         status=status,
