@@ -287,11 +287,12 @@ def test_fixed_time_straight_start_through_the_ring_centre_is_also_tried_around_
 
 
 def test_the_detour_counts_unstable_directions_by_arnoldi_at_network_size():
-    # Above DENSE_MAX_N the Jacobian's rightmost eigenvalues come from Arnoldi: a node with two
+    # Above DENSE_EIG_MAX_N the Jacobian's rightmost eigenvalues come from Arnoldi: a node with two
     # unstable directions among 300 (eigenvalues 0.5 and 1 against a bulk in [-3, -1]) is seen.
+    from noisynoether._fixed_points import DENSE_EIG_MAX_N
     from noisynoether.solvers import _detour
 
-    n = _detour.DENSE_MAX_N + 44
+    n = DENSE_EIG_MAX_N + 44
     rng = np.random.default_rng(0)
     Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
     lam = np.concatenate([-1 - 2 * rng.random(n - 2), [0.5, 1.0]])

@@ -355,22 +355,14 @@ def most_likely_paths(
             )
         )  # fmt: skip
         # As most_likely_path does, alone: a member that crept is retried coarse to fine; one
-        # from the straight start through an unstable node is tried around it too (below).
-        results[-1] = _coarse_to_fine.retry_if_crept(
-            grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver),
-            results[-1], ts[i], xs[i], solver,
-        )  # fmt: skip
-    if initial is None:
-        for i, res in enumerate(results):
-            args_i = _take(args, i) if batched_args else args
-
-            def solve_start(ts_i, xs_i, i=i, args_i=args_i):  # built only for a detour
-                grid = grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver)
-                return _coarse_to_fine.start_solver(grid, solver)(ts_i, xs_i)
-
-            results[i] = _detour.around_unstable_nodes(
-                solve_start, res, ts[i], x0[i], x1[i], sde=sde, args=args_i
-            )
+        # from the straight start through an unstable node is tried around it too.
+        solve_grid = grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver)
+        results[-1] = _coarse_to_fine.retry_if_crept(solve_grid, results[-1], ts[i], xs[i], solver)
+        if initial is None:
+            results[-1] = _detour.around_unstable_nodes(
+                _coarse_to_fine.start_solver(solve_grid, solver), results[-1], ts[i], x0[i],
+                x1[i], sde=sde, args=args_i,
+            )  # fmt: skip
     results = _certify(sde, results, args, batched_args)
     batch = PathBatch(
         tuple(results),

@@ -11,9 +11,10 @@ instead of through it: the global minimum cannot be told from the local one with
 it. A point with one unstable direction (the saddle of a barrier crossing) has no way around
 and gets no detour.
 
-The check costs one drift evaluation along the answer and, where |f| nearly vanishes away from
-the end points, one Jacobian; the detour itself (two more solves, one each way around) runs
-only for an answer through such a point. The lower of the certified minima is returned.
+The check costs two drift evaluations at ROWS midpoints of the answer and, where |f| nearly
+vanishes away from the end points, one Jacobian; the detour itself (two more solves, one each
+way around) runs only for an answer through such a point. The lower of the certified minima
+is returned.
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ import numpy as np
 import scipy.sparse.linalg
 
 from .._checks import drift_and_jacobian
+from .._fixed_points import DENSE_EIG_MAX_N, _zero_tol
 from .._jit import jit
 from ._result import replace_result
 
 __all__ = ["NEAR", "around_unstable_nodes", "unstable_node_on"]
 
-#: Largest state dimension for which every eigenvalue of the Jacobian is computed (above it,
-#: Arnoldi finds the RIGHTMOST ones: a dense eig at n = 1024 takes ~1 s).
-DENSE_MAX_N = 256
+#: Eigenvalues of the Jacobian Arnoldi finds above ``fixed_points``' DENSE_EIG_MAX_N (a dense
+#: eig at n = 1024 takes ~1 s): the rightmost, enough to count two unstable directions.
 RIGHTMOST = 6
 
 #: Midpoints at which |f| is evaluated per call (twice a check).
@@ -97,7 +98,7 @@ def unstable_node_on(sde, ts, xs, args):
     ev, vecs = _rightmost(J[0])
     if ev is None:
         return None
-    up = np.real(ev) > 1e-9 * max(1.0, float(np.max(np.abs(ev))))
+    up = np.real(ev) > _zero_tol(ev)  # the rule of FixedPoint.unstable_dim
     if np.count_nonzero(up) < 2:
         return None
     # A real orthonormal basis of the unstable subspace (complex pairs give two real vectors).
@@ -107,11 +108,11 @@ def unstable_node_on(sde, ts, xs, args):
 
 
 def _rightmost(J: np.ndarray):
-    """(eigenvalues, eigenvectors) of J: all of them for n <= DENSE_MAX_N, else the RIGHTMOST
+    """(eigenvalues, eigenvectors) of J: all of them for n <= DENSE_EIG_MAX_N, else the RIGHTMOST
     ones with the largest real parts (Arnoldi; enough to count two unstable directions and
     find a transverse one); (None, None) if Arnoldi does not converge."""
     n = J.shape[0]
-    if n <= DENSE_MAX_N:
+    if n <= DENSE_EIG_MAX_N:
         return np.linalg.eig(J)
     try:
         return scipy.sparse.linalg.eigs(J, k=RIGHTMOST, which="LR", maxiter=20 * n)

@@ -219,9 +219,10 @@ def minimise(
 
             def along(_):
                 extent = jnp.max(jnp.ptp(st.x, axis=0))
-                radius = jnp.clip(_gnorm(dx), 1e-6 * extent, extent)
                 if wide_curvature_steps:
                     radius = 0.25 * extent
+                else:
+                    radius = jnp.clip(_gnorm(dx), 1e-6 * extent, extent)
                 radius = jnp.where(jnp.isfinite(radius) & (radius > 0), radius, 1e-3 * extent)
                 S_nc, x_nc = _curvature.search(value, st.x, st.S, st.g, v, c, radius)
                 return S_nc < S_best - noise, S_nc, x_nc
