@@ -39,14 +39,37 @@ def _apply_Dinv(d, R):
     return jnp.linalg.solve(d, R.T).T if d.ndim == 2 else R / d
 
 
+#: Largest M (free points) for which T^-1 is applied as a dense (M, M) matrix, per backend.
+#: On a GPU, ``tridiagonal_solve`` (cuSPARSE) took 8.4 ms for M = 198, n = 1024 columns and
+#: 32 ms for n = 4096 on an H200 (linear in n), almost all of Newton-CG's loop there, against
+#: ~0.2 ms for a gradient; the dense product is one GEMM (M = 4096: 134 MB). On the CPU the
+#: dense product wins only for small M (M = 198, n = 1024: 1.2 ms against gtsv's 2.2 ms;
+#: M = 999: 16.6 against 12.1 ms). docs/benchmarks.md has the measurements.
+DENSE_T_MAX = {"cpu": 256, "default": 4096}
+
+
+def _tridiagonal_inverse(lower, diag, upper):
+    """``B -> T^-1 B`` for the scalar tridiagonal T (all columns of B at once)."""
+    M = diag.shape[0]
+    limit = DENSE_T_MAX.get(jax.default_backend(), DENSE_T_MAX["default"])
+    if M > limit:  # LAPACK gtsv on the CPU, cuSPARSE on a GPU
+        return lambda B: jax.lax.linalg.tridiagonal_solve(lower, diag, upper, B)
+    # T^-1 from one solve against the identity (computed once per compiled call, outside
+    # the solver's loops), made exactly symmetric as a CG preconditioner must be.
+    Tinv = jax.lax.linalg.tridiagonal_solve(lower, diag, upper, jnp.eye(M, dtype=diag.dtype))
+    Tinv = 0.5 * (Tinv + Tinv.T)
+    return lambda B: Tinv @ B
+
+
 def make_preconditioner(sde, ts, xa, xb, args):
     diag, off = leak_tridiagonal(ts)
     zero = jnp.zeros((1,), diag.dtype)
     lower, upper = jnp.concatenate([zero, off]), jnp.concatenate([off, zero])
     d0 = sde.D_raw(0.5 * (ts[0] + ts[-1]), 0.5 * (xa + xb), args)
+    T_inv = _tridiagonal_inverse(lower, diag, upper)
 
-    def P_inv(R):  # T^-1 R D0, all n columns at once (LAPACK gtsv on CPU, cuSPARSE on GPU)
-        return jax.lax.linalg.tridiagonal_solve(lower, diag, upper, _apply_D(d0, R))
+    def P_inv(R):  # T^-1 R D0, all n columns at once
+        return T_inv(_apply_D(d0, R))
 
     def P(R):  # T R D0^-1
         Y = _apply_Dinv(d0, R)
