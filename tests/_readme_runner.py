@@ -4,7 +4,8 @@ Usage: ``python _readme_runner.py BLOCKS.json RESULTS.json``. BLOCKS.json is a l
 ``{"line", "code"}``; each block is executed with ``exec`` in a fresh ``__main__`` namespace
 (so it sees no name of another block and must import what it uses), with a fresh temporary
 working directory, its stdout and stderr captured; figures are closed after it. RESULTS.json
-gets ``{line: {"ok", "stdout", "stderr"}}`` (stderr ends with the traceback of a failure).
+gets ``{line: {"ok", "stdout", "stderr", "seconds"}}`` (stderr ends with the traceback of a
+failure; seconds is the block's wall time, to find the block that makes the suite slow).
 Used by ``test_readme.py``.
 """
 
@@ -14,6 +15,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import traceback
 
 
@@ -22,6 +24,7 @@ def run(blocks):
     for block in blocks:
         out, err = io.StringIO(), io.StringIO()
         ok = True
+        start = time.perf_counter()
         with tempfile.TemporaryDirectory() as cwd:
             here = os.getcwd()
             os.chdir(cwd)
@@ -36,7 +39,12 @@ def run(blocks):
                 os.chdir(here)
                 if "matplotlib.pyplot" in sys.modules:
                     sys.modules["matplotlib.pyplot"].close("all")
-        results[block["line"]] = {"ok": ok, "stdout": out.getvalue(), "stderr": err.getvalue()}
+        results[block["line"]] = {
+            "ok": ok,
+            "stdout": out.getvalue(),
+            "stderr": err.getvalue(),
+            "seconds": time.perf_counter() - start,
+        }
     return results
 
 
