@@ -181,6 +181,51 @@ def test_a_member_through_an_unstable_node_is_tried_around_it_as_one_path_is():
     for i in range(3):
         single = nn.most_likely_path(ring, x0[i], x1[i], 0.0, 20.0, num_points=201)
         _assert_same(batch[i], single)
-        assert batch[i].stats.get("detour") == single.stats.get("detour")
+        d, e = batch[i].stats.get("detour"), single.stats.get("detour")
+        assert (d is None) == (e is None)
+        if d is not None:  # the same node, the same choice; numbers to rounding (1e-9)
+            assert {k: d[k] for k in ("chosen", "unstable_directions")} == {
+                k: e[k] for k in ("chosen", "unstable_directions")
+            }
+            np.testing.assert_allclose(d["node"], e["node"], rtol=0, atol=1e-9)
+            np.testing.assert_allclose(
+                [d["through_node"], *d["around"]], [e["through_node"], *e["around"]], rtol=1e-9
+            )
     assert [batch[i].stats["detour"]["chosen"] for i in (0, 1)] == ["around", "around"]
     assert "detour" not in batch[2].stats and batch.action[:2].max() < 1.3
+
+
+@pytest.mark.parametrize("batched_args", [False, True])
+def test_the_batched_node_check_equals_the_one_path_check(batched_args):
+    # 70 paths (more than one call of MEMBERS = 64, so a padded second call): straight lines
+    # across a ring of radius sqrt(a) (through the source at the centre, or past it) and
+    # half-circles along it; each answer must be what the check of that one path gives.
+    import jax.numpy as jnp
+
+    from noisynoether.solvers import _detour
+
+    ring = nn.SDE(lambda t, x, a: x * (a - jnp.sum(x**2)), 0.1)
+    rng = np.random.default_rng(5)
+    ts = np.linspace(0.0, 10.0, 100)  # 99 midpoints: the middle one at the centre
+    s = np.linspace(0.0, 1.0, ts.size)[:, None]
+    paths = []
+    for j in range(70):
+        a = float(rng.uniform(0.5, 2.0)) if batched_args else 1.0
+        r, phi = np.sqrt(a), rng.uniform(0, 2 * np.pi)
+        e = np.array([np.cos(phi), np.sin(phi)])
+        if j % 3 == 2:  # along the ring: no node on it
+            ang = phi + np.pi * s[:, 0]
+            xs = r * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+        else:  # through the centre (j % 3 == 0) or offset from it by 0.3 r
+            off = 0.0 if j % 3 == 0 else 0.3 * r
+            xs = (1 - 2 * s) * r * e + off * np.array([-e[1], e[0]])
+        paths.append((ts, xs, np.asarray(a) if batched_args else None))
+    args = np.array([p[2] for p in paths]) if batched_args else 1.0
+    got = _detour.unstable_nodes_on_batch(ring, paths, args, batched_args)
+    for (t, xs, a), found in zip(paths, got, strict=True):
+        one = _detour.unstable_node_on(ring, t, xs, a if batched_args else 1.0)
+        assert (found is None) == (one is None)
+        if one is not None:
+            np.testing.assert_allclose(found[0], one[0], rtol=0, atol=1e-12)
+            np.testing.assert_allclose(np.abs(found[1]), np.abs(one[1]), rtol=0, atol=1e-12)
+    assert sum(f is not None for f in got) == 24  # the 24 lines through the centre

@@ -341,7 +341,7 @@ def most_likely_paths(
             parts.append((st_c, counts_c, charges_c))
         st, counts, charges = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
         known = {i: f.result() for i, f in pending.items()}
-    results = []
+    results, grid_solvers = [], []
     for i in range(B):
         args_i = _take(args, i) if batched_args else args
         first = (_take(st, i), {k: v[i] for k, v in counts.items()})
@@ -354,14 +354,27 @@ def most_likely_paths(
                 first=first, eigen=eigen, charges=_take(charges, i),
             )
         )  # fmt: skip
-        # As most_likely_path does, alone: a member that crept is retried coarse to fine; one
-        # from the straight start through an unstable node is tried around it too.
-        solve_grid = grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver)
-        results[-1] = _coarse_to_fine.retry_if_crept(solve_grid, results[-1], ts[i], xs[i], solver)
-        if initial is None:
-            results[-1] = _detour.around_unstable_nodes(
-                _coarse_to_fine.start_solver(solve_grid, solver), results[-1], ts[i], x0[i],
-                x1[i], sde=sde, args=args_i,
+        # As most_likely_path does, alone: a member that crept is retried coarse to fine.
+        grid_solvers.append(grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver))
+        results[-1] = _coarse_to_fine.retry_if_crept(
+            grid_solvers[-1], results[-1], ts[i], xs[i], solver
+        )
+    if initial is None:
+        # One from the straight start through an unstable node is tried around it too; the
+        # check for every member at once (its drift evaluations batched), the same answer.
+        check = [i for i in range(B) if results[i].converged]
+        paths = [
+            (np.asarray(ts[i]), np.asarray(results[i].xs), _take(args, i) if batched_args else None)
+            for i in check
+        ]
+        found = _detour.unstable_nodes_on_batch(sde, paths, args, batched_args)
+        for i, node in zip(check, found, strict=True):
+            if node is None:
+                continue
+            args_i = _take(args, i) if batched_args else args
+            results[i] = _detour.around_unstable_nodes(
+                _coarse_to_fine.start_solver(grid_solvers[i], solver), results[i], ts[i],
+                x0[i], x1[i], sde=sde, args=args_i, found=node,
             )  # fmt: skip
     results = _certify(sde, results, args, batched_args)
     batch = PathBatch(

@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy.sparse.linalg
 
@@ -31,7 +30,7 @@ from .._fixed_points import DENSE_EIG_MAX_N, _zero_tol
 from .._jit import jit
 from ._result import replace_result
 
-__all__ = ["NEAR", "around_unstable_nodes", "unstable_node_on"]
+__all__ = ["NEAR", "around_unstable_nodes", "unstable_node_on", "unstable_nodes_on_batch"]
 
 #: Eigenvalues of the Jacobian Arnoldi finds above ``fixed_points``' DENSE_EIG_MAX_N (a dense
 #: eig at n = 1024 takes ~1 s): the rightmost, enough to count two unstable directions.
@@ -57,7 +56,9 @@ def _drift_rows(sde):
 def _norms_at(sde, tm, xm, args, idx):
     """|f| at the midpoints idx (at most ROWS of them), padded to ROWS rows."""
     pad = np.concatenate([idx, np.repeat(idx[:1], ROWS - len(idx))])
-    f = _drift_rows(sde)(jnp.asarray(tm[pad]), jnp.asarray(xm[pad]), args)
+    # NumPy arrays straight into the compiled call (jnp.asarray here would be two eager
+    # dispatches, ~0.3 ms each: a third of the check's cost on a batch of small problems).
+    f = _drift_rows(sde)(tm[pad], xm[pad], args)
     return np.linalg.norm(np.asarray(f)[: len(idx)], axis=1)
 
 
@@ -66,29 +67,27 @@ def _sample(lo: int, hi: int) -> np.ndarray:
     return np.unique(np.linspace(lo, hi, min(hi - lo + 1, ROWS)).round().astype(int))
 
 
-def unstable_node_on(sde, ts, xs, args):
-    """(state, unstable directions (n, m)) of a point with >= 2 unstable directions that the
-    path xs (K, n) on ts runs through, or None.
-
-    |f| is evaluated at ROWS midpoints spread along the path, then at ROWS around the smallest
-    (two calls of one compiled shape per model: a call at every midpoint compiled once per
-    grid size, ~7 % of a cold solve's time).
-    """
-    n = xs.shape[1]
-    if n < 2:
-        return None
+def _layout(ts, xs):
+    """Midpoint times (K-1,) and states (K-1, n), which of them are away from the end points,
+    and the ROWS midpoints sampled first."""
     tm = 0.5 * (ts[1:] + ts[:-1])
     xm = 0.5 * (xs[1:] + xs[:-1])
     span = np.linalg.norm(xs[-1] - xs[0])
     ends = np.minimum(np.linalg.norm(xm - xs[0], axis=1), np.linalg.norm(xm - xs[-1], axis=1))
-    inside = ends > END_MARGIN * span
-    coarse = _sample(0, len(xm) - 1)
-    fc = _norms_at(sde, tm, xm, args, coarse)
+    return tm, xm, ends > END_MARGIN * span, _sample(0, len(xm) - 1)
+
+
+def _near(coarse, fc, inside):
+    """The ROWS midpoints sampled around the smallest |f| of the first sample, or None."""
     if not np.any(inside[coarse]) or not np.all(np.isfinite(fc)):
         return None
     j = int(np.argmin(np.where(inside[coarse], fc, np.inf)))
-    near = _sample(coarse[max(j - 1, 0)], coarse[min(j + 1, len(coarse) - 1)])
-    fn = np.where(inside[near], _norms_at(sde, tm, xm, args, near), np.inf)
+    return _sample(coarse[max(j - 1, 0)], coarse[min(j + 1, len(coarse) - 1)])
+
+
+def _node(sde, tm, xm, inside, fc, near, fn, args):
+    """The check's last stage, from |f| at both samples (fc at the first, fn at ``near``)."""
+    fn = np.where(inside[near], fn, np.inf)
     if not np.isfinite(np.min(fn)):
         return None
     k = int(near[np.argmin(fn)])
@@ -105,6 +104,79 @@ def unstable_node_on(sde, ts, xs, args):
     basis = np.concatenate([np.real(vecs[:, up]), np.imag(vecs[:, up])], axis=1)
     u, s, _ = np.linalg.svd(basis, full_matrices=False)
     return xm[k], u[:, s > 1e-8 * s[0]]
+
+
+def unstable_node_on(sde, ts, xs, args):
+    """(state, unstable directions (n, m)) of a point with >= 2 unstable directions that the
+    path xs (K, n) on ts runs through, or None.
+
+    |f| is evaluated at ROWS midpoints spread along the path, then at ROWS around the smallest
+    (two calls of one compiled shape per model: a call at every midpoint compiled once per
+    grid size, ~7 % of a cold solve's time).
+    """
+    if xs.shape[1] < 2:
+        return None
+    tm, xm, inside, coarse = _layout(ts, xs)
+    fc = _norms_at(sde, tm, xm, args, coarse)
+    near = _near(coarse, fc, inside)
+    if near is None:
+        return None
+    return _node(sde, tm, xm, inside, fc, near, _norms_at(sde, tm, xm, args, near), args)
+
+
+#: Members per call of the batched check (a fixed shape: one compile per model).
+MEMBERS = 64
+
+
+@functools.lru_cache(maxsize=64)
+def _drift_rows_batched(sde, batched_args: bool):
+    """Jitted f on (MEMBERS, ROWS) rows, args shared or one per member."""
+    one = jax.vmap(lambda t, x, args: sde.f(t, x, args), in_axes=(0, 0, None))
+    return jit(jax.vmap(one, in_axes=(0, 0, 0 if batched_args else None)))
+
+
+def _norms_batched(sde, rows, args, batched_args):
+    """|f| at rows = [(tm_i, xm_i, idx_i, args_i)] of B paths (a list of (len(idx_i),)),
+    MEMBERS paths a call (the last call padded with its first path)."""
+    fn = _drift_rows_batched(sde, bool(batched_args))
+    out = []
+    for start in range(0, len(rows), MEMBERS):
+        part = rows[start : start + MEMBERS]
+        real = len(part)
+        part = part + [part[0]] * (MEMBERS - real)
+        pad = [np.concatenate([i, np.repeat(i[:1], ROWS - len(i))]) for _, _, i, _ in part]
+        t = np.stack([r[0][p] for r, p in zip(part, pad, strict=True)])
+        x = np.stack([r[1][p] for r, p in zip(part, pad, strict=True)])
+        a = args
+        if batched_args:
+            a = jax.tree_util.tree_map(lambda *v: np.stack(v), *[r[3] for r in part])
+        f = np.linalg.norm(np.asarray(fn(t, x, a)), axis=-1)
+        out.extend(f[j, : len(part[j][2])] for j in range(real))
+    return out
+
+
+def unstable_nodes_on_batch(sde, paths, args, batched_args=False):
+    """``unstable_node_on`` for many paths [(ts, xs, args_i)], the same answer for each, with
+    |f| evaluated for MEMBERS paths in one compiled call (two calls per MEMBERS paths in all,
+    instead of two per path: ~0.7 ms a path of Python and dispatch for small models)."""
+    found = [None] * len(paths)
+    todo = [i for i, (_, xs, _) in enumerate(paths) if xs.shape[1] >= 2]
+    lay = {i: _layout(paths[i][0], paths[i][1]) for i in todo}
+    rows = [(lay[i][0], lay[i][1], lay[i][3], paths[i][2]) for i in todo]
+    fcs = (
+        dict(zip(todo, _norms_batched(sde, rows, args, batched_args), strict=True)) if todo else {}
+    )
+    nears = {i: _near(lay[i][3], fcs[i], lay[i][2]) for i in todo}
+    todo = [i for i in todo if nears[i] is not None]
+    rows = [(lay[i][0], lay[i][1], nears[i], paths[i][2]) for i in todo]
+    fns = (
+        dict(zip(todo, _norms_batched(sde, rows, args, batched_args), strict=True)) if todo else {}
+    )
+    for i in todo:
+        tm, xm, inside, _ = lay[i]
+        a = paths[i][2] if batched_args else args
+        found[i] = _node(sde, tm, xm, inside, fcs[i], nears[i], fns[i], a)
+    return found
 
 
 def _rightmost(J: np.ndarray):
@@ -137,15 +209,21 @@ def _detour_starts(ts, x0, x1, node, unstable):
     return [line + bump, line - bump]
 
 
-def around_unstable_nodes(solve, first, ts, x0, x1, *, sde, args):
+_CHECK = object()
+
+
+def around_unstable_nodes(solve, first, ts, x0, x1, *, sde, args, found=_CHECK):
     """``first`` (the answer from the straight start), or the lower certified minimum reached
     from a start around the unstable node it runs through, with ``stats["detour"]``.
 
     ``solve(ts, xs) -> PathResult``: the same solve as the one that gave ``first``.
+    ``found``: ``unstable_node_on``'s answer for ``first``, when it was computed beforehand
+    (``unstable_nodes_on_batch``).
     """
     if not first.converged:
         return first
-    found = unstable_node_on(sde, np.asarray(ts), np.asarray(first.xs), args)
+    if found is _CHECK:
+        found = unstable_node_on(sde, np.asarray(ts), np.asarray(first.xs), args)
     if found is None:
         return first
     node, unstable = found
