@@ -167,3 +167,24 @@ def test_public_api_names_are_the_documented_objects():
         "escape_rate",
     ):
         assert callable(getattr(nn, name)) and not isinstance(getattr(nn, name), types.ModuleType)
+
+
+@pytest.mark.parametrize("m", [1, 3, 70])
+def test_drift_and_jacobian_rows_at_network_size(m):
+    # n > 64: a few states are padded to the next power of two, not to 64 rows (64 Jacobians
+    # at n = 1024 are 512 MB); the Jacobian is the closed form -I + W diag(sech^2 x).
+    from noisynoether._checks import _dynamics
+
+    n = 80
+    rng = np.random.default_rng(m)
+    W = rng.standard_normal((n, n)) / np.sqrt(n)
+    sde = nn.SDE(drift=lambda t, x, a: -x + jnp.asarray(W) @ jnp.tanh(x), diffusion=0.1)
+    xs = rng.standard_normal((m, n))
+    fs, js = _dynamics.drift_and_jacobian(sde, 0.0, xs, None)
+    assert fs.shape == (m, n) and js.shape == (m, n, n)
+    np.testing.assert_allclose(fs, -xs + np.tanh(xs) @ W.T, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(_dynamics.drift_at(sde, 0.0, xs, None), fs, rtol=0, atol=1e-14)
+    exact = -np.eye(n) + W[None] * (1.0 / np.cosh(xs) ** 2)[:, None, :]
+    np.testing.assert_allclose(js, exact, rtol=0, atol=1e-12)
+    assert _dynamics._padded_rows(m, n) == {1: 1, 3: 4, 70: 128}[m]
+    assert _dynamics._padded_rows(m, 2) == {1: 64, 3: 64, 70: 128}[m]

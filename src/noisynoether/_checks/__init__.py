@@ -31,6 +31,7 @@ from ._dynamics import (  # noqa: F401
     check_gradient_drift,
     check_stable_fixed_point,
     drift_and_jacobian,
+    drift_at,
     sample_around,
 )
 from ._model import (  # noqa: F401

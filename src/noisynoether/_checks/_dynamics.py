@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .._jit import jit
@@ -29,6 +28,7 @@ __all__ = [
     "check_gradient_drift",
     "check_stable_fixed_point",
     "drift_and_jacobian",
+    "drift_at",
     "sample_around",
 ]
 
@@ -47,17 +47,38 @@ def _compiled_drift_and_jacobian(sde):
     return jit(jax.vmap(one, in_axes=(None, 0, None)))
 
 
-def drift_and_jacobian(sde, t: float, xs: np.ndarray, args):
-    """f(t, x) and df/dx at every row of xs (vmapped forward-mode Jacobians).
+@functools.lru_cache(maxsize=64)
+def _compiled_drift(sde):
+    return jit(jax.vmap(lambda t, x, args: sde.f(t, x, args), in_axes=(None, 0, None)))
 
-    The rows are padded to a multiple of 64 so that one compilation serves every check.
-    """
+
+def _padded_rows(m: int, n: int) -> int:
+    """Rows a call of m states is padded to: a multiple of 64 (one compile serves every
+    check), or for n > 64 with m < 64 the next power of two (64 Jacobians at n = 1024 are
+    512 MB and took 2 s for one state)."""
+    if n > 64 and m < 64:
+        return 1 << (m - 1).bit_length()
+    return m + (-m % 64)
+
+
+def _pad(xs):
     xs = np.atleast_2d(np.asarray(xs, dtype=np.float64))
-    m = len(xs)
-    padded = np.concatenate([xs, np.repeat(xs[:1], -m % 64, axis=0)])
-    fj = _compiled_drift_and_jacobian(sde)
-    fs, js = fj(jnp.asarray(t, dtype=jnp.float64), jnp.asarray(padded), args)
-    return np.asarray(fs)[:m], np.asarray(js)[:m]
+    m, n = xs.shape
+    return xs, np.concatenate([xs, np.repeat(xs[:1], _padded_rows(m, n) - m, axis=0)])
+
+
+def drift_and_jacobian(sde, t: float, xs: np.ndarray, args):
+    """f(t, x) and df/dx at every row of xs (vmapped forward-mode Jacobians); rows padded
+    (``_padded_rows``) so that few shapes are compiled."""
+    xs, padded = _pad(xs)
+    fs, js = _compiled_drift_and_jacobian(sde)(np.float64(t), padded, args)
+    return np.asarray(fs)[: len(xs)], np.asarray(js)[: len(xs)]
+
+
+def drift_at(sde, t: float, xs: np.ndarray, args) -> np.ndarray:
+    """f(t, x) at every row of xs, without the Jacobians (rows padded as above)."""
+    xs, padded = _pad(xs)
+    return np.asarray(_compiled_drift(sde)(np.float64(t), padded, args))[: len(xs)]
 
 
 def check_fixed_point(sde, x, name: str, *, args=None, t: float = 0.0, tol: float = 1e-8):
@@ -74,7 +95,7 @@ def check_fixed_point(sde, x, name: str, *, args=None, t: float = 0.0, tol: floa
     check_model_at(sde, [t], x[None], args, what=name, diffusion=False)
     ell = 0.1 * max(1.0, float(np.max(np.abs(x))))
     probes = np.concatenate([x[None], x + ell * np.eye(x.size), x - ell * np.eye(x.size)])
-    fs, js = drift_and_jacobian(sde, t, probes, args)
+    fs = drift_at(sde, t, probes, args)  # the Jacobian at x alone, below (not at 2n probes)
     r = float(np.max(np.abs(fs[0])))
     finite = np.all(np.isfinite(fs[1:]), axis=1)
     scale = float(np.max(np.abs(fs[1:][finite]))) if finite.any() else 0.0
@@ -84,7 +105,7 @@ def check_fixed_point(sde, x, name: str, *, args=None, t: float = 0.0, tol: floa
             f"a drift scale of {scale:.3e} within {ell:.3g} of it (allowed: tol = {tol:g} "
             "times that); pass the fixed point itself (nn.fixed_points finds it to rounding)"
         )
-    J = js[0]
+    J = drift_and_jacobian(sde, t, x[None], args)[1][0]
     if not np.all(np.isfinite(J)):
         raise ValueError(f"the drift's Jacobian at {name} = {_short(x)} is not finite: {J}")
     return J
@@ -138,11 +159,11 @@ def check_autonomous_drift(
         ValueError: ``entry`` needs an autonomous drift; the state, the time and the change.
     """
     xs = np.atleast_2d(np.asarray(xs, dtype=np.float64))
-    base = drift_and_jacobian(sde, float(times[0]), xs, args)[0]
+    base = drift_at(sde, float(times[0]), xs, args)
     ok = np.all(np.isfinite(base), axis=1)
     scale = float(np.max(np.abs(base[ok]))) if ok.any() else 0.0
     for t in times[1:]:
-        ft = drift_and_jacobian(sde, float(t), xs, args)[0]
+        ft = drift_at(sde, float(t), xs, args)
         diff = np.where(ok[:, None], np.abs(ft - base), 0.0)
         diff = np.where(np.isnan(diff), np.inf, diff)
         k = int(np.argmax(np.max(diff, axis=1)))

@@ -26,7 +26,7 @@ from .._checks import (
     check_model_at,
     check_sde,
     check_stable_fixed_point,
-    drift_and_jacobian,
+    drift_at,
     sample_around,
 )
 
@@ -127,7 +127,7 @@ def escape_rate(sde, attractor, saddle, *, args=None, symmetry_tol: float = 1e-8
         raise ValueError(f"saddle {s} must have exactly one unstable direction: eigenvalues {es}")
     nodes, weights = np.polynomial.legendre.leggauss(64)
     seg = m[None] + 0.5 * (nodes + 1.0)[:, None] * (s - m)[None]
-    fs = drift_and_jacobian(sde, 0.0, seg, args)[0]
+    fs = drift_at(sde, 0.0, seg, args)
     dU = -0.5 * float(np.sum(weights * (fs @ (s - m))))
     pref = abs(es[0]) / (2 * np.pi) * np.sqrt(np.prod(em) / abs(np.prod(es)))
     B = dU / d
