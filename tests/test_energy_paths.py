@@ -116,6 +116,15 @@ def test_infinite_time_path_passes_through_the_saddle_and_the_barrier_is_dv_over
     np.testing.assert_allclose(b.saddle, [0.0], atol=1e-8)
     assert b.barrier == pytest.approx(5.0, rel=1e-5)
     assert abs(b.routes[0].downhill.action) < 1e-8  # the way down from the saddle is free
+    # The saddle given (as the FixedPoint that fixed_points returns) instead of searched for:
+    # the same route; a state that is not a fixed point, or an attractor, is refused.
+    fp = [p for p in nn.fixed_points(sde, [-2.0], [2.0]) if p.index == 1]
+    given = barrier(sde, [-1.0], [1.0], num_points=801, saddles=fp)
+    assert given.barrier == pytest.approx(b.barrier, rel=1e-10)
+    with pytest.raises(ValueError, match="not a fixed point"):
+        barrier(sde, [-1.0], [1.0], saddles=[[0.3]])
+    with pytest.raises(ValueError, match="0 unstable directions"):
+        barrier(sde, [-1.0], [1.0], saddles=[[1.0]])
 
 
 # ------------------------------------------------------------------ 2-D: fixed E = fixed T

@@ -27,13 +27,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import (
+    _short,
+    as_points,
     as_state,
     check_endpoints,
+    check_fixed_point,
     check_sde,
     check_stable_fixed_point,
     default_box,
 )
-from .._fixed_points import fixed_points
+from .._fixed_points import _zero_tol, fixed_points
 from ..solvers._geometric import path_with_energy
 from ..solvers._result import EnergyPathResult
 from ..solvers._solver_base import configure
@@ -264,6 +267,27 @@ class Barrier:
         return float(self.barrier)
 
 
+def _given_saddles(sde, saddles, n: int, args) -> list[np.ndarray]:
+    """``barrier``'s saddles= checked: fixed points of the drift with one unstable direction."""
+    if isinstance(saddles, list | tuple):  # FixedPoints, or states
+        saddles = [np.asarray(s, dtype=np.float64) for s in saddles]
+    pts = as_points(np.atleast_2d(np.asarray(saddles, dtype=np.float64)), "saddles")
+    if pts.shape[1] != n:
+        raise ValueError(
+            f"saddles must be states of the model's dimension n = {n}; got shape {pts.shape}"
+        )
+    for i, s in enumerate(pts):
+        J = check_fixed_point(sde, s, f"saddles[{i}]", args=args)
+        ev = np.linalg.eigvals(J)
+        up = int(np.sum(np.real(ev) > _zero_tol(ev)))
+        if up != 1:
+            raise ValueError(
+                f"saddles[{i}] = {_short(s)} has {up} unstable directions (Jacobian eigenvalues "
+                f"with real part > 0); a saddle between two attractors has exactly one"
+            )
+    return list(pts)
+
+
 def barrier(
     sde,
     attractor_a,
@@ -277,6 +301,7 @@ def barrier(
     starts="auto",
     accuracy: float | None = None,
     max_points: int = 2**14 + 1,
+    saddles=None,
     **options,
 ) -> Barrier:
     """The barrier S*(inf) from attractor a to attractor b, via the saddles found automatically.
@@ -294,6 +319,10 @@ def barrier(
     ``action_error``, absolute).
     ``accuracy``: target relative error of each route's uphill action (the downhill one is
     ~0, its error is only estimated); the grids are refined up to ``max_points``.
+    ``saddles``: (m, n) states (or ``FixedPoint``s, e.g. from ``fixed_points(sde,
+    starts=...)``) to route through instead of the box search, which does not scale to
+    networks (n = 16: ~100 s); each must be a fixed point with one unstable direction
+    (ValueError otherwise).
     """
     check_sde(sde)
     a, b = check_endpoints(attractor_a, attractor_b, names=("attractor_a", "attractor_b"))
@@ -305,16 +334,19 @@ def barrier(
             f"barrier: starts must be 'auto' or a positive integer (the routes' paths have "
             f"different end points, so curves cannot be given); got {starts!r}"
         )
-    if lower is None or upper is None:
-        box = default_box(a, b, cube=True)
-        lower = box[0] if lower is None else lower
-        upper = box[1] if upper is None else upper
-    # Index-1 fixed points (one unstable direction): the saddles, and in 1-D the maxima.
-    saddles = [
-        fp.x
-        for fp in fixed_points(sde, lower, upper, args=args)
-        if fp.index == 1 and fp.kind != "degenerate"
-    ]
+    if saddles is not None:
+        saddles = _given_saddles(sde, saddles, a.size, args)
+    else:
+        if lower is None or upper is None:
+            box = default_box(a, b, cube=True)
+            lower = box[0] if lower is None else lower
+            upper = box[1] if upper is None else upper
+        # Index-1 fixed points (one unstable direction): the saddles, and in 1-D the maxima.
+        saddles = [
+            fp.x
+            for fp in fixed_points(sde, lower, upper, args=args)
+            if fp.index == 1 and fp.kind != "degenerate"
+        ]
     if not saddles:
         raise ValueError(
             f"no saddle of the drift found in the box [{lower}, {upper}]; give lower= and "
