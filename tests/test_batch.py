@@ -229,3 +229,20 @@ def test_the_batched_node_check_equals_the_one_path_check(batched_args):
             np.testing.assert_allclose(found[0], one[0], rtol=0, atol=1e-12)
             np.testing.assert_allclose(np.abs(found[1]), np.abs(one[1]), rtol=0, atol=1e-12)
     assert sum(f is not None for f in got) == 24  # the 24 lines through the centre
+
+
+def test_a_newton_cg_batch_equals_its_single_solves_within_a_small_memory_limit():
+    # n = 70 > 64: Newton-CG, which keeps no Hessian blocks, so a limit far below the blocks'
+    # 8 B K (2 n^2) bytes (7.4 MB here) is enough; the members are its single solves.
+    import jax.numpy as jnp
+
+    n, K = 70, 30
+    rng = np.random.default_rng(2)
+    W = jnp.asarray(0.8 * rng.standard_normal((n, n)) / np.sqrt(n))
+    net = nn.SDE(drift=lambda t, x, a: -x + W @ jnp.tanh(x), diffusion=0.1)
+    x0, x1 = 0.5 * rng.standard_normal((3, n)), 0.5 * rng.standard_normal((3, n))
+    batch = nn.most_likely_paths(net, x0, x1, 0.0, 1.0, num_points=K, max_memory=2e6)
+    assert batch.stats["method"] == "newton-cg" and batch.converged.all()
+    for i in range(3):
+        single = nn.most_likely_path(net, x0[i], x1[i], 0.0, 1.0, num_points=K)
+        _assert_same(batch[i], single)
