@@ -5,8 +5,9 @@ import time
 import numpy as np
 
 
-def timed(fn, repeat):
-    """(result, compile seconds ~ first call - best, best of ``repeat`` further calls)."""
+def timed(fn, repeat, *, first_call=False):
+    """(result, compile seconds ~ first call - best, best of ``repeat`` further calls); with
+    ``first_call=True`` the first call's own time instead of the compile estimate."""
     t = time.perf_counter()
     res = fn()
     first = time.perf_counter() - t
@@ -15,4 +16,4 @@ def timed(fn, repeat):
         t = time.perf_counter()
         res = fn()
         best = min(best, time.perf_counter() - t)
-    return res, max(first - best, 0.0), best
+    return res, first if first_call else max(first - best, 0.0), best

@@ -19,26 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _timing import timed  # noqa: E402
 from bench_networks import problem  # noqa: E402
-
-
-def _timed(fn, repeat):
-    t = time.perf_counter()
-    out = fn()
-    first = time.perf_counter() - t
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return out, first, best
 
 
 def workload(name, B, n, rng):
@@ -61,8 +49,8 @@ def measure(name, B, n, K, loop, repeat):
     import noisynoether as nn
 
     sde, x0, x1 = workload(name, B, n, np.random.default_rng(0))
-    batch, first, best = _timed(
-        lambda: nn.most_likely_paths(sde, x0, x1, 0.0, 1.0, num_points=K), repeat
+    batch, first, best = timed(
+        lambda: nn.most_likely_paths(sde, x0, x1, 0.0, 1.0, num_points=K), repeat, first_call=True
     )
     jax.block_until_ready(batch.xs)
     L = min(loop, B)
@@ -70,7 +58,7 @@ def measure(name, B, n, K, loop, repeat):
     def singles():
         return [nn.most_likely_path(sde, x0[i], x1[i], 0.0, 1.0, num_points=K) for i in range(L)]
 
-    one, one_first, one_best = _timed(singles, repeat)
+    one, one_first, one_best = timed(singles, repeat, first_call=True)
     dS = max(abs(float(batch.action[i]) - float(r.action)) for i, r in enumerate(one))
     return dict(
         workload=name,

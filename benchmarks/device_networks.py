@@ -19,26 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _timing import timed  # noqa: E402
 from bench_networks import problem  # noqa: E402
-
-
-def _best(fn, repeat):
-    t = time.perf_counter()
-    out = fn()
-    first = time.perf_counter() - t
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return out, first, best
 
 
 def _profile(fn, path):
@@ -72,12 +60,12 @@ def measure(n, g, K, repeat, full, profile_dir=None):
         st = fns["run"](ts, x_int, xa, xb, None, 1e-11, 200, 1e-5)
         return jax.block_until_ready(st)
 
-    st, loop_first, loop_best = _best(loop, repeat)
+    st, loop_first, loop_best = timed(loop, repeat, first_call=True)
 
     def cert():
         return _minimum.lowest_eigen_matfree(sde, ts, st.x, xa, xb, None, k=4)
 
-    (w, _, _), cert_first, cert_best = _best(cert, repeat)
+    (w, _, _), cert_first, cert_best = timed(cert, repeat, first_call=True)
     row = dict(
         n=n,
         g=g,
@@ -101,8 +89,8 @@ def measure(n, g, K, repeat, full, profile_dir=None):
             res = nn.most_likely_path(sde, x0, x1, 0.0, 1.0, num_points=K, solver=solver)
             return jax.block_until_ready(res.xs), res
 
-        (_, res), first, best = _best(solve, repeat)
-        (_, res2), first2, best2 = _best(lambda: solve(False), repeat)
+        (_, res), first, best = timed(solve, repeat, first_call=True)
+        (_, res2), first2, best2 = timed(lambda: solve(False), repeat, first_call=True)
         row.update(
             solve_first_s=first,
             solve_s=best,

@@ -47,10 +47,15 @@ NEAR = 1e-2
 END_MARGIN = 0.1
 
 
+def _rows(sde):
+    """f(t_i, x_i) on rows (not jitted)."""
+    return jax.vmap(lambda t, x, args: sde.f(t, x, args), in_axes=(0, 0, None))
+
+
 @functools.lru_cache(maxsize=64)
 def _drift_rows(sde):
     """Jitted f(t_i, x_i) on ROWS rows (one compile per model, whatever the grid)."""
-    return jit(jax.vmap(lambda t, x, args: sde.f(t, x, args), in_axes=(0, 0, None)))
+    return jit(_rows(sde))
 
 
 def _norms_at(sde, tm, xm, args, idx):
@@ -131,8 +136,7 @@ MEMBERS = 64
 @functools.lru_cache(maxsize=64)
 def _drift_rows_batched(sde, batched_args: bool):
     """Jitted f on (MEMBERS, ROWS) rows, args shared or one per member."""
-    one = jax.vmap(lambda t, x, args: sde.f(t, x, args), in_axes=(0, 0, None))
-    return jit(jax.vmap(one, in_axes=(0, 0, 0 if batched_args else None)))
+    return jit(jax.vmap(_rows(sde), in_axes=(0, 0, 0 if batched_args else None)))
 
 
 def _norms_batched(sde, rows, args, batched_args):
