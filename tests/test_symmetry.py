@@ -268,6 +268,19 @@ def test_discrete_symmetries_of_linear_models():
     assert names == ["flip x1 -> -x1", "flip x1 -> -x1, flip x2 -> -x2", "flip x2 -> -x2"]
 
 
+def test_pairs_mode_tries_the_flip_of_all_coordinates():
+    # n = 6 (pairs mode): an unbiased tanh network is odd, f(-x) = -f(x), and has no other
+    # swap or single flip; with a bias it has none.
+    rng = np.random.default_rng(4)
+    W = jnp.asarray(rng.normal(size=(6, 6)) / 2)
+    pts = rng.normal(size=(8, 6))
+    odd = nn.SDE(drift=lambda t, x, a: -x + W @ jnp.tanh(x), diffusion=0.1)
+    (flip,) = find_discrete_symmetries(odd, pts, permutations="pairs")
+    assert flip.name == "flip x -> -x" and np.array_equal(flip.matrix, -np.eye(6))
+    biased = nn.SDE(drift=lambda t, x, a: -x + W @ jnp.tanh(x) + 0.2, diffusion=0.1)
+    assert find_discrete_symmetries(biased, pts, permutations="pairs") == []
+
+
 # ------------------------------------------------------------------ input validation
 def test_every_public_function_rejects_bad_input_naming_the_argument(swirl_paths):
     ou = nn.models.ornstein_uhlenbeck(-np.eye(2), 1.0)

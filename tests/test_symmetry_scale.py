@@ -165,7 +165,7 @@ def test_block_network_has_the_permutations_of_its_four_blocks():
         assert sum(len(c) for c in s.cycles) == np.sum(s.permutation != np.arange(n))
 
 
-def test_hidden_permutation_symmetry_is_found_and_a_random_network_has_none():
+def test_hidden_permutation_symmetry_is_found_and_a_random_network_has_only_the_flip():
     n, rng = 96, np.random.default_rng(7)
     sigma, p = np.arange(n), rng.permutation(n)  # 20 transpositions and 16 3-cycles: order 6
     for c in [p[i : i + 2] for i in range(0, 40, 2)] + [p[i : i + 3] for i in range(40, 88, 3)]:
@@ -185,12 +185,19 @@ def test_hidden_permutation_symmetry_is_found_and_a_random_network_has_none():
     src = np.argsort(sigma)  # (P x)_sigma(i) = x_i
     assert len(group) == 6 and tuple(src) in group
     assert all(s.residual < 1e-12 for s in found)
-    # a random network: no symmetry, and the weights of another network are caught
+    # a random tanh network without bias: x -> -x only (tanh is odd); with a bias, nothing;
+    # and the weights of another network are caught (its permutations fail on this model)
     Wr = rng.normal(size=(n, n)) / np.sqrt(n)
     rand = nn.SDE(drift=Net(Wr, np.zeros(n)), diffusion=0.1)
-    assert nn.find_discrete_symmetries(rand, pts, times=0.0, weights=Wr) == []
+    (flip,) = nn.find_discrete_symmetries(rand, pts, times=0.0, weights=Wr)
+    assert flip.name == "flip x -> -x" and np.array_equal(flip.signs, -np.ones(n))
+    assert np.array_equal(flip.permutation, np.arange(n)) and flip.residual < 1e-12
+    br = 0.1 * rng.normal(size=n)
+    biased = nn.SDE(drift=Net(Wr, br), diffusion=0.1)
+    assert nn.find_discrete_symmetries(biased, pts, times=0.0, weights=(Wr, br)) == []
     with pytest.warns(UserWarning, match="do not describe the model"):
-        assert nn.find_discrete_symmetries(rand, pts, times=0.0, weights=W) == []
+        found = nn.find_discrete_symmetries(rand, pts, times=0.0, weights=W)
+    assert [s.name for s in found] == ["flip x -> -x"]
 
 
 def test_pairs_mode_is_unchanged_and_bad_options_are_named():
@@ -216,3 +223,32 @@ def test_pairs_mode_is_unchanged_and_bad_options_are_named():
         nn.find_symmetries(sde, pts, method="svd")
     with pytest.raises(ValueError, match="max_generators"):
         nn.find_symmetries(sde, pts, max_generators=0)
+
+
+def test_sign_flips_of_decoupled_groups_of_units_in_graph_mode():
+    # Two uncoupled tanh blocks of 10 units (x1..x10, x11..x20), a bias on unit 15 only: the
+    # first block flips on its own, the second does not; the whole model (no weights given,
+    # from its Jacobian graph) the same. A flip is checked on f: f(-x_A, x_B) = (-f_A, f_B).
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(3)
+    n = 20
+    W = np.zeros((n, n))
+    W[:10, :10] = rng.normal(size=(10, 10)) / 3
+    W[10:, 10:] = rng.normal(size=(10, 10)) / 3
+    b = np.zeros(n)
+    b[14] = 0.3
+    pts = RNG.normal(size=(6, n))
+    by_weights = nn.find_discrete_symmetries(
+        nn.SDE(drift=Net(W, b), diffusion=0.1), pts, times=0.0, weights=(W, b)
+    )
+    Wj, bj = jnp.asarray(W), jnp.asarray(b)
+    generic = nn.SDE(drift=lambda t, x, a: -x + Wj @ jnp.tanh(x) + bj, diffusion=0.1)
+    by_model = nn.find_discrete_symmetries(generic, pts, times=0.0, permutations="graph")
+    for found in (by_weights, by_model):
+        (flip,) = found
+        assert np.array_equal(flip.signs, np.r_[-np.ones(10), np.ones(10)])
+        assert flip.name.startswith("flip x1, x2") and flip.name.endswith("(10 units) -> -")
+        x = RNG.normal(size=n)
+        f = Net(W, b)
+        assert np.allclose(f(0, flip.apply(x), None), flip.apply(f(0, x, None)), atol=1e-13)

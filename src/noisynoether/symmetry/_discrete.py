@@ -31,6 +31,8 @@ from ._continuous import DEFAULT_TIMES
 from ._permutations import (
     cycles_of,
     describe_cycles,
+    describe_flip,
+    flip_candidates,
     model_graph,
     parse_weights,
     perm_mismatch,
@@ -109,7 +111,8 @@ class DiscreteSymmetry:
 
 
 def _signed_permutations(n: int) -> list[np.ndarray]:
-    """Every signed permutation but the identity for n <= 4; pair swaps and single flips above."""
+    """Every signed permutation but the identity for n <= 4; pair swaps, single flips and the
+    flip of all coordinates (x -> -x: an odd network without bias) above."""
     out = []
     if n <= 4:
         for perm in itertools.permutations(range(n)):
@@ -127,12 +130,15 @@ def _signed_permutations(n: int) -> list[np.ndarray]:
         P = np.eye(n)
         P[i, i] = -1.0
         out.append(P)
+    out.append(-np.eye(n))
     return out
 
 
 def describe_permutation(P: np.ndarray) -> str:
     """A readable name of the signed permutation x -> P x."""
     n = P.shape[0]
+    if n > 2 and np.array_equal(P, -np.eye(n)):
+        return "flip x -> -x"  # as the graph search names it
     src = np.argmax(np.abs(P), axis=1)  # (P x)_i = sign_i x_src[i]
     sign = P[np.arange(n), src]
     parts, done, simple = [], set(), True
@@ -186,8 +192,8 @@ def find_discrete_symmetries(
     Which P are tried (``permutations``):
 
     - ``"pairs"``: every signed permutation matrix other than the identity (2^n n! - 1) for
-      n <= 4, and for larger n the swaps of two coordinates and the single sign flips; every
-      one that holds is returned.
+      n <= 4, and for larger n the swaps of two coordinates, the single sign flips and the
+      flip of all coordinates; every one that holds is returned.
     - ``"graph"``: the permutations of units that preserve the network's weighted graph, by
       colour refinement and individualisation (``_automorphisms``; up to n = 1024 and more).
       The graph is that of ``weights`` (edges W, colours b, tau, the rows of B, and D), of an
@@ -195,7 +201,9 @@ def find_discrete_symmetries(
       Jacobian and of f and D at the states ``c (1, ..., 1)`` (which every permutation
       fixes). Returned are *generators* of the group (every symmetry is a product of them,
       ``nn.find_paths`` closes them under composition), each verified on f and D as above,
-      with ``.cycles``. Sign flips are not searched.
+      with ``.cycles``; and the sign flips x -> -x of each group of coupled units (each
+      connected component of the graph; all units at once when there is one, or more than
+      64), each verified the same way (an odd nonlinearity without bias: tanh networks).
     - ``"auto"`` (default): ``"graph"`` when ``weights`` is given or n > 16, else ``"pairs"``.
 
     Args:
@@ -259,11 +267,12 @@ def _graph_symmetries(sde, points, times, tol, args, weights):
     """The verified generators of the automorphism group of the model's weighted graph."""
     n = points.shape[1]
     if weights is not None:
-        graph = weight_graph(sde, parse_weights(weights, n), n, tol, args)
+        graph, coupled = weight_graph(sde, parse_weights(weights, n), n, tol, args)
     elif (own := weights_of(sde, args)) is not None:
-        graph = weight_graph(sde, parse_weights(own, n), n, tol, args)
+        graph, coupled = weight_graph(sde, parse_weights(own, n), n, tol, args)
     else:
-        graph = model_graph(sde, n, tol, args, float(times[0]))
+        graph, coupled = model_graph(sde, n, tol, args, float(times[0]))
+    flips = _verified_flips(sde, points, times, tol, args, flip_candidates(coupled))
     gens, complete = automorphism_generators(graph)
     if not complete:
         warnings.warn(
@@ -273,7 +282,7 @@ def _graph_symmetries(sde, points, times, tol, args, weights):
             stacklevel=3,
         )
     if not gens:
-        return []
+        return _sorted(flips)
     srcs = np.stack([np.argsort(g) for g in gens])  # unit i -> g[i]: (P x)_g[i] = x_i
     check_model_at(
         sde, times, np.concatenate([points[:, s] for s in srcs]), args, what="mirrored points P x"
@@ -295,4 +304,21 @@ def _graph_symmetries(sde, points, times, tol, args, weights):
             "states c (1, ..., 1) are more symmetric than the model)",
             stacklevel=3,
         )
-    return _sorted(found)
+    return _sorted(found + flips)
+
+
+def _verified_flips(sde, points, times, tol, args, candidates):
+    """The sign flips among ``candidates`` (k, n) under which f and D are equivariant."""
+    n = points.shape[1]
+    check_model_at(
+        sde, times, np.concatenate([points * s for s in candidates]), args,
+        what="mirrored points P x",
+    )  # fmt: skip
+    tt, xx = grid(times, points)
+    ident = jnp.broadcast_to(jnp.arange(n), candidates.shape)
+    m = perm_mismatch(sde, tt, xx, ident, args, True, jnp.asarray(candidates))
+    return [
+        DiscreteSymmetry(None, describe_flip(s), float(r), permutation=np.arange(n), signs=s)
+        for s, r in zip(candidates, _relative(np.asarray(m)), strict=True)
+        if r <= tol
+    ]

@@ -61,8 +61,9 @@ def parse_weights(weights, n: int):
     return tuple(out + [None] * (4 - len(out)))
 
 
-def weight_graph(sde, weights, n: int, tol: float, args) -> Graph:
-    """The graph of a network: edges W (and off-diagonal D), colours b, tau, rows of B, diag D."""
+def weight_graph(sde, weights, n: int, tol: float, args):
+    """(graph, coupled): the graph of a network (edges W and off-diagonal D; colours b, tau,
+    the rows of B, diag D), and which units are coupled (W or D nonzero, either direction)."""
     W, b, tau, B = weights
     colours = [np.zeros(n, dtype=np.int64)]
     for v in (b, tau):
@@ -74,12 +75,21 @@ def weight_graph(sde, weights, n: int, tol: float, args) -> Graph:
     D = np.asarray(sde.D_matrix(0.0, jnp.zeros(n), args, n))
     colours.append(labels(np.diag(D), tol))
     edges.append(labels(D - np.diag(np.diag(D)), tol))
-    return Graph(combine(*colours), combine(*edges))
+    return Graph(combine(*colours), combine(*edges)), _coupled([W, D], tol)
 
 
-def model_graph(sde, n: int, tol: float, args, t0: float) -> Graph:
-    """The graph of any model: J_f, f and D at the invariant states c (1, ..., 1)."""
-    colours, edges = [], []
+def _coupled(mats, tol: float) -> np.ndarray:
+    """(n, n) bool: entries of any of ``mats`` above tol times its largest, symmetrised."""
+    out = np.zeros(mats[0].shape, dtype=bool)
+    for M in mats:
+        M = np.abs(np.asarray(M, dtype=np.float64))
+        out |= M > tol * max(float(np.max(M)), 1e-300)
+    return out | out.T
+
+
+def model_graph(sde, n: int, tol: float, args, t0: float):
+    """(graph, coupled) of any model: J_f, f and D at the invariant states c (1, ..., 1)."""
+    colours, edges, mats = [], [], []
     for c in PROBE_LEVELS:
         x = jnp.full(n, c)
         f = np.asarray(sde.f(t0, x, args))
@@ -93,15 +103,45 @@ def model_graph(sde, n: int, tol: float, args, t0: float) -> Graph:
             )
         colours += [labels(f, tol), labels(np.diag(D), tol)]
         edges += [labels(J, tol), labels(D - np.diag(np.diag(D)), tol)]
-    return Graph(combine(*colours), combine(*edges))
+        mats += [J - np.diag(np.diag(J)), D]
+    return Graph(combine(*colours), combine(*edges)), _coupled(mats, tol)
+
+
+#: Above this many coupled groups of units, only the flip of all of them is tried.
+MAX_FLIPS = 64
+
+
+def flip_candidates(coupled: np.ndarray) -> np.ndarray:
+    """(k, n) sign vectors: x -> -x on each group of coupled units (connected component), or
+    on all units when there is one group or more than MAX_FLIPS. For a network with an odd
+    nonlinearity and no bias, input or state-dependent noise, every such flip is a symmetry
+    (tanh(-x) = -tanh(x)); a flip that mixes a group's signs would have to negate couplings."""
+    from scipy.sparse.csgraph import connected_components
+
+    count, label = connected_components(coupled, directed=False)
+    if count == 1 or count > MAX_FLIPS:
+        return -np.ones((1, len(label)))
+    return np.where(label[None, :] == np.arange(count)[:, None], -1.0, 1.0)
+
+
+def describe_flip(signs: np.ndarray, show: int = 8) -> str:
+    """``"flip x -> -x"`` (all units) or ``"flip x1, x4, x7 -> -"`` (the first ``show``)."""
+    units = np.flatnonzero(signs < 0)
+    if len(units) == len(signs):
+        return "flip x -> -x"
+    text = ", ".join(f"x{i + 1}" for i in units[:show])
+    if len(units) > show:
+        text += f", ... ({len(units)} units)"
+    return f"flip {text} -> -"
 
 
 @functools.partial(jit, static_argnums=(0, 5))
-def perm_mismatch(sde, tt, xx, ops, args, by_index=True):
+def perm_mismatch(sde, tt, xx, ops, args, by_index=True, signs=None):
     """Per candidate: |f(Px) - P f(x)|, |f(Px)| + |f(x)|, the same for D, over all (t, x).
 
-    ``ops`` (k, n) index maps ``(P x)_i = x_src[i]`` (``by_index``: networks, no n x n
-    products) or (k, n, n) signed permutation matrices P.
+    ``ops`` (k, n) index maps ``(P x)_i = signs_i x_src[i]`` (``by_index``: networks, no
+    n x n products; ``signs`` (k, n), default all +1) or (k, n, n) signed permutation
+    matrices P.
     """
     n = xx.shape[-1]
 
@@ -110,9 +150,14 @@ def perm_mismatch(sde, tt, xx, ops, args, by_index=True):
 
     f, D = jax.vmap(fD)(tt, xx)
 
-    def one(op):
+    if signs is None:
+        signs = jnp.ones(ops.shape[:2], xx.dtype)
+
+    def one(op_sg):
+        op, sg = op_sg
         if by_index:
-            Px, Pf, PDP = xx[:, op], f[:, op], D[:, op][:, :, op]
+            Px, Pf = xx[:, op] * sg, f[:, op] * sg
+            PDP = D[:, op][:, :, op] * (sg[:, None] * sg[None, :])
         else:
             Px, Pf, PDP = xx @ op.T, f @ op.T, jnp.einsum("ij,mjk,lk->mil", op, D, op)
         fP, DP = jax.vmap(fD)(tt, Px)
@@ -125,7 +170,7 @@ def perm_mismatch(sde, tt, xx, ops, args, by_index=True):
             ]
         )
 
-    return jax.lax.map(one, ops)
+    return jax.lax.map(one, (ops, signs))
 
 
 def cycles_of(src: np.ndarray) -> list[tuple[int, ...]]:
