@@ -8,6 +8,7 @@ Timings and memory at n = 32-256 (and 1024 for permutations) are in
 benchmarks/bench_symmetry_scale.py.
 """
 
+import itertools
 import warnings
 from dataclasses import dataclass
 
@@ -252,3 +253,49 @@ def test_sign_flips_of_decoupled_groups_of_units_in_graph_mode():
         x = RNG.normal(size=n)
         f = Net(W, b)
         assert np.allclose(f(0, flip.apply(x), None), flip.apply(f(0, x, None)), atol=1e-13)
+
+
+def _small_graphs():
+    """Small labelled digraphs with known structure: twins, twins among other units, a
+    directed cycle, a complete graph, blocks, random labels (n = 5-7)."""
+    rng = np.random.default_rng(11)
+    out = []
+    for n in (5, 6, 7):
+        for kind in ("twins", "mixed", "cycle", "complete", "blocks", "random"):
+            E = rng.integers(0, 3, size=(n, n))
+            col = np.zeros(n, dtype=np.int64)
+            if kind == "twins":  # units 0-2 interchangeable: equal rows/columns, equal pairs
+                E[1], E[2] = E[0], E[0]
+                E[:, 1], E[:, 2] = E[:, 0], E[:, 0]
+                E[np.ix_([0, 1, 2], [0, 1, 2])] = 1
+                np.fill_diagonal(E[:3, :3], 2)
+            elif kind == "mixed":  # twins {0, 1} and {3, 4} coupled to a directed path
+                E[1], E[:, 1] = E[0], E[:, 0]
+                E[0, 1] = E[1, 0]
+                E[1, 1] = E[0, 0]
+                E[4], E[:, 4] = E[3], E[:, 3]
+                E[3, 4] = E[4, 3]
+                E[4, 4] = E[3, 3]
+                col[2] = 1
+            elif kind == "cycle":
+                E = np.zeros((n, n), dtype=np.int64)
+                E[np.arange(n), (np.arange(n) + 1) % n] = 1
+            elif kind == "complete":
+                E = np.ones((n, n), dtype=np.int64) - np.eye(n, dtype=np.int64)
+            elif kind == "blocks":
+                E = np.kron(np.eye(n // 2 + n % 2, dtype=np.int64), [[0, 1], [1, 0]])[:n, :n]
+            out.append((f"{kind}-{n}", col, E))
+    return out
+
+
+@pytest.mark.parametrize("name, col, E", _small_graphs(), ids=[g[0] for g in _small_graphs()])
+def test_automorphism_generators_generate_the_whole_group(name, col, E):
+    # Against brute force: every permutation of n <= 7 units tried on the graph.
+    from noisynoether.symmetry._automorphisms import Graph, automorphism_generators
+
+    n = len(col)
+    graph = Graph(col, E)
+    gens, complete = automorphism_generators(graph)
+    assert complete and all(graph.is_automorphism(g) for g in gens)
+    brute = {p for p in itertools.permutations(range(n)) if graph.is_automorphism(np.array(p))}
+    assert closure([np.asarray(g) for g in gens], n, limit=10**4) == brute, name

@@ -128,6 +128,36 @@ def _individualise(colours: np.ndarray, v: int) -> np.ndarray:
     return _rank(c)
 
 
+def _individualise_all(colours: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    """Every unit of ``cell`` its own colour, in the cell's order (a twin cell, below)."""
+    for v in cell[:-1]:
+        colours = _individualise(colours, int(v))
+    return colours
+
+
+def _all_twins(graph, cell: np.ndarray) -> bool:
+    """Whether every unit of ``cell`` is a twin of its first: i and j are twins when their
+    colours, their rows and columns off {i, j}, their diagonal labels and the labels of
+    (i, j) and (j, i) are equal; then the transposition (i j) is an automorphism, and being
+    twins is an equivalence (so the cell's transpositions generate its whole symmetric
+    group). ``O(len(cell) n)``."""
+    E, c = graph.edges, graph.colours
+    i = int(cell[0])
+    for j in cell[1:]:
+        j = int(j)
+        keep = np.ones(graph.n, dtype=bool)
+        keep[[i, j]] = False
+        if not (
+            c[i] == c[j]
+            and E[i, i] == E[j, j]
+            and E[i, j] == E[j, i]
+            and np.array_equal(E[i, keep], E[j, keep])
+            and np.array_equal(E[keep, i], E[keep, j])
+        ):
+            return False
+    return True
+
+
 def _target(colours: np.ndarray) -> np.ndarray | None:
     """The units of the first smallest non-singleton cell, or None at a leaf."""
     counts = np.bincount(colours)
@@ -165,17 +195,30 @@ def automorphism_generators(graph: Graph, max_nodes: int = MAX_NODES):
     """
     graph.nodes = 0
     colours, trace = graph.refine(graph.colours)
-    path = []  # (colours, trace, target cell, chosen unit) along the first path
-    while (cell := _target(colours)) is not None:
-        v = int(cell[0])
-        nxt, t = graph.refine(_individualise(colours, v))
-        path.append((colours, cell, v, t))
-        colours = nxt
-    leaf0 = colours
     orbits = _Orbits(graph.n)
     gens: list[np.ndarray] = []
+    # (colours, target cell, chosen unit, trace, twin cell?) along the first path. A cell of
+    # mutual twins (identical units: n of them all-to-all is S_n) is resolved in one level:
+    # its adjacent transpositions are generators, and all its units are individualised at
+    # once (one refinement instead of one per unit: S_n at n = 1024 took ~100 s).
+    path = []
+    while (cell := _target(colours)) is not None:
+        twin = len(cell) > 2 and _all_twins(graph, cell)
+        if twin:
+            for a, b in zip(cell[:-1], cell[1:], strict=True):
+                swap = np.arange(graph.n)
+                swap[[a, b]] = [b, a]
+                gens.append(swap)
+                orbits.add(swap)
+        v = int(cell[0])
+        nxt, t = graph.refine(
+            _individualise_all(colours, cell) if twin else _individualise(colours, v)
+        )
+        path.append((colours, cell, v, t, twin))
+        colours = nxt
+    leaf0 = colours
     for level in range(len(path) - 1, -1, -1):
-        colours_l, cell, v, _ = path[level]
+        colours_l, cell, v, _, _ = path[level]
         for w in cell[1:]:
             if orbits.find(int(w)) == orbits.find(v):
                 continue
@@ -204,7 +247,13 @@ def _search(graph, path, level, w, leaf0, max_nodes):
         graph.nodes += 1
         if graph.nodes > max_nodes:
             return "budget"
-        nxt, t = graph.refine(_individualise(c, u))
+        if path[lev][4]:  # a twin level: its image is a twin cell, individualised as a whole
+            target = _target(c)
+            if target is None or len(target) != len(path[lev][1]):
+                continue
+            nxt, t = graph.refine(_individualise_all(c, target))
+        else:
+            nxt, t = graph.refine(_individualise(c, u))
         if t != path[lev][3]:
             continue  # not the same refinement as on the first path: no automorphism here
         reference = path[lev + 1][0] if lev + 1 < len(path) else leaf0
@@ -213,6 +262,9 @@ def _search(graph, path, level, w, leaf0, max_nodes):
             return perm
         cell = _target(nxt)
         if cell is None or lev + 1 >= len(path):
+            continue
+        if path[lev + 1][4]:  # one branch: the whole cell
+            stack.append((nxt, -1, lev + 1))
             continue
         for u2 in cell[::-1]:
             stack.append((nxt, int(u2), lev + 1))
