@@ -125,6 +125,9 @@ def test_infinite_time_path_passes_through_the_saddle_and_the_barrier_is_dv_over
         barrier(sde, [-1.0], [1.0], saddles=[[0.3]])
     with pytest.raises(ValueError, match="0 unstable directions"):
         barrier(sde, [-1.0], [1.0], saddles=[[1.0]])
+    for bad in ("x", ["a"]):
+        with pytest.raises(TypeError, match="saddles"):
+            barrier(sde, [-1.0], [1.0], saddles=bad)
 
 
 # ------------------------------------------------------------------ 2-D: fixed E = fixed T

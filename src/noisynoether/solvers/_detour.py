@@ -58,9 +58,14 @@ def _drift_rows(sde):
     return jit(_rows(sde))
 
 
+def _padded(idx):
+    """idx (at most ROWS indices) padded to ROWS with its first: one compiled shape."""
+    return np.concatenate([idx, np.repeat(idx[:1], ROWS - len(idx))])
+
+
 def _norms_at(sde, tm, xm, args, idx):
     """|f| at the midpoints idx (at most ROWS of them), padded to ROWS rows."""
-    pad = np.concatenate([idx, np.repeat(idx[:1], ROWS - len(idx))])
+    pad = _padded(idx)
     # NumPy arrays straight into the compiled call (jnp.asarray here would be two eager
     # dispatches, ~0.3 ms each: a third of the check's cost on a batch of small problems).
     f = _drift_rows(sde)(tm[pad], xm[pad], args)
@@ -148,7 +153,7 @@ def _norms_batched(sde, rows, args, batched_args):
         part = rows[start : start + MEMBERS]
         real = len(part)
         part = part + [part[0]] * (MEMBERS - real)
-        pad = [np.concatenate([i, np.repeat(i[:1], ROWS - len(i))]) for _, _, i, _ in part]
+        pad = [_padded(i) for _, _, i, _ in part]
         t = np.stack([r[0][p] for r, p in zip(part, pad, strict=True)])
         x = np.stack([r[1][p] for r, p in zip(part, pad, strict=True)])
         a = args

@@ -270,8 +270,13 @@ class Barrier:
 def _given_saddles(sde, saddles, n: int, args) -> list[np.ndarray]:
     """``barrier``'s saddles= checked: fixed points of the drift with one unstable direction."""
     if isinstance(saddles, list | tuple):  # FixedPoints, or states
-        saddles = [np.asarray(s, dtype=np.float64) for s in saddles]
-    pts = as_points(np.atleast_2d(np.asarray(saddles, dtype=np.float64)), "saddles")
+        try:
+            saddles = [np.asarray(s, dtype=np.float64) for s in saddles]
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"saddles must be (m, n) states or FixedPoints; got {saddles!r}"
+            ) from err
+    pts = as_points(saddles if np.ndim(saddles) == 2 else np.atleast_2d(saddles), "saddles")
     if pts.shape[1] != n:
         raise ValueError(
             f"saddles must be states of the model's dimension n = {n}; got shape {pts.shape}"
