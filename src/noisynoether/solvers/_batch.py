@@ -7,12 +7,14 @@ there. Both are compiled over the whole batch (``_batched``): on the CPU the mem
 after another inside one XLA program (``lax.map``: each loop stops when its member converges,
 and only the branches taken run), elsewhere vectorised (``vmap``). The full loop is a second
 call, over the same batch with a mask, made only when some member handed off. Large batches
-run in equal chunks of at most ``CHUNK`` members, so that the host work of one chunk overlaps
-the compiled loops of the next. Then each
-member goes through the rest of the one-path solve from its state (``solve(first=...)``):
-the second-order certificate (lowest Hessian eigenvalues, for Newton from LAPACK's banded
-eigen-solver, all members on a thread per core; the full eigenpairs where a negative or zero
-eigenvalue needs them), escapes from a saddle the loop missed (as one path), the charges
+run in equal chunks of at most ``CHUNK`` members, so that the certificates of one chunk (for
+Newton: the lowest Hessian eigenvalues by compiled shift-invert Lanczos, ``_lanczos.py``, on a
+second thread: a compiled call releases the GIL, LAPACK's banded eigen-solver does not) are
+computed while the compiled loops run the next. Then each member goes through the rest of the
+one-path solve from its state (``solve(first=...)``): the certificate's verdict (LAPACK's
+banded eigenvalues where Lanczos did not accept its values or the solver is the host
+callback; the full eigenpairs where a negative or zero eigenvalue needs them), escapes from a
+saddle the loop missed (as one path), the charges
 (computed in the compiled call) and the message. Last, the model is checked on every
 solution path at once. So ``batch[i]`` is what ``most_likely_path`` returns for problem i
 (the tests check S* and the path to 1e-9; they agree to rounding).
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import os
 
 import jax
 import jax.numpy as jnp
@@ -40,9 +41,11 @@ from . import (
     _banded,
     _coarse_to_fine,
     _detour,
+    _lanczos,
     _lm,
     _memory,
     _native,
+    _newton,
     _zero_modes,
 )
 from ._batch_inputs import (
@@ -177,6 +180,35 @@ def _banded_eigen(st, ts, x_int, xa, xb, args, *, known=None):
     if negative or zero or not np.all(np.isfinite(w)):
         return _zero_modes.lowest_eigenpairs(*(np.asarray(a) for a in st.aux))
     return w, None, scale
+
+
+@functools.lru_cache(maxsize=16)
+def _certifier(linear_solver: str):
+    """Jitted lowest eigenvalues (w (b, k), scale (b,), ok (b,)) of a chunk's Hessians, one
+    member after another (``_lanczos``), with the batch's own block solve."""
+    solve = _newton.linear_solve(linear_solver)
+
+    def one(blocks):
+        return _lanczos.lowest_eigenvalues(*blocks, solve)
+
+    return jit(lambda B, C: jax.lax.map(one, (B, C)))
+
+
+def _certificates(pending, status):
+    """{member: (lowest eigenvalues, scale)} of the converged members, from the compiled
+    certificates; LAPACK's banded solver (``_lowest_banded``) where the compiled one did not
+    accept its values (or failed)."""
+    known = {}
+    for real, (Bb, Cb), future in pending:
+        try:
+            w, scale, ok = (np.asarray(a) for a in future.result())
+        except Exception:  # the host routine decides (it reports a failure as NaN)
+            ok = np.zeros(len(Bb), dtype=bool)
+        for j, i in enumerate(real):
+            if status[i] != _lm.CONVERGED:
+                continue
+            known[int(i)] = (w[j], float(scale[j])) if ok[j] else _lowest_banded((Bb[j], Cb[j]))
+    return known
 
 
 #: Members per compiled call (the batch is cut into equal chunks of at most this many).
@@ -327,21 +359,27 @@ def most_likely_paths(
     max_cg = solver.max_cg if isinstance(solver, NewtonCG) else 2000
     fns, cheap, full = _batched(sde, solver.name, linear_solver, int(max_cg), batched_args, layout)
     inputs = (ts, xs[:, 1:-1], x0, x1, args, batched_args, solver)
-    # In chunks, so that the certificate's eigenvalues of one chunk (threads, LAPACK) are
-    # computed while the compiled loops run the next.
-    parts, pending = [], {}
-    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+    # In chunks, so that the certificate's eigenvalues of one chunk (a compiled call on a
+    # thread: it releases the GIL) are computed while the compiled loops run the next.
+    certify = None
+    if solver.name == "newton" and solver.check_minimum and linear_solver != "lapack":
+        certify = _certifier(linear_solver)  # (with the host-callback solver: LAPACK below)
+    parts, pending = [], []
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
         for idx in _chunks(B):
             st_c, counts_c, charges_c = _loops(cheap, full, inputs, idx)
             real = idx[: np.unique(idx).size]  # a padded chunk repeats its first member
+            if certify is not None:  # the whole (padded) chunk: one compiled shape
+                pending.append((real, st_c.aux, pool.submit(certify, *st_c.aux)))
             st_c, counts_c, charges_c = _take((st_c, counts_c, charges_c), slice(0, real.size))
-            if solver.name == "newton" and solver.check_minimum:
-                for j in np.flatnonzero(st_c.status == _lm.CONVERGED):
-                    aux = (st_c.aux[0][j], st_c.aux[1][j])
-                    pending[int(real[j])] = pool.submit(_lowest_banded, aux)
             parts.append((st_c, counts_c, charges_c))
         st, counts, charges = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
-        known = {i: f.result() for i, f in pending.items()}
+        known = _certificates(pending, st.status) if certify is not None else {}
+    if solver.name == "newton" and solver.check_minimum and certify is None:
+        known = {
+            int(i): _lowest_banded((st.aux[0][i], st.aux[1][i]))
+            for i in np.flatnonzero(st.status == _lm.CONVERGED)
+        }
     results, grid_solvers = [], []
     for i in range(B):
         args_i = _take(args, i) if batched_args else args
