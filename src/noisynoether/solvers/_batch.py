@@ -9,8 +9,9 @@ and only the branches taken run), elsewhere vectorised (``vmap``). The full loop
 call, over the same batch with a mask, made only when some member handed off. Large batches
 run in equal chunks of at most ``CHUNK`` members, so that the certificates of one chunk (for
 Newton: the lowest Hessian eigenvalues by compiled shift-invert Lanczos, ``_lanczos.py``, on a
-second thread: a compiled call releases the GIL, LAPACK's banded eigen-solver does not) are
-computed while the compiled loops run the next. Then each member goes through the rest of the
+thread of its own: a compiled call releases the GIL, LAPACK's banded eigen-solver does not)
+are computed while the compiled loops run the next; on the CPU the chunks' loops themselves
+run on one thread per core. Then each member goes through the rest of the
 one-path solve from its state (``solve(first=...)``): the certificate's verdict (LAPACK's
 banded eigenvalues where Lanczos did not accept its values or the solver is the host
 callback; the full eigenpairs where a negative or zero eigenvalue needs them), escapes from a
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -364,13 +366,21 @@ def most_likely_paths(
     certify = None
     if solver.name == "newton" and solver.check_minimum and linear_solver != "lapack":
         certify = _certifier(linear_solver)  # (with the host-callback solver: LAPACK below)
+    # On the CPU the chunks' compiled loops also run side by side, one thread per core (XLA
+    # runs each of these small programs on one core and releases the GIL meanwhile).
+    chunks = _chunks(B)
+    workers = min(len(chunks), os.cpu_count() or 1) if jax.default_backend() == "cpu" else 1
     parts, pending = [], []
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        for idx in _chunks(B):
-            st_c, counts_c, charges_c = _loops(cheap, full, inputs, idx)
+    with (
+        concurrent.futures.ThreadPoolExecutor(workers) as loops,
+        concurrent.futures.ThreadPoolExecutor(1) as certs,
+    ):
+        running = [loops.submit(_loops, cheap, full, inputs, idx) for idx in chunks]
+        for idx, future in zip(chunks, running, strict=True):
+            st_c, counts_c, charges_c = future.result()
             real = idx[: np.unique(idx).size]  # a padded chunk repeats its first member
             if certify is not None:  # the whole (padded) chunk: one compiled shape
-                pending.append((real, st_c.aux, pool.submit(certify, *st_c.aux)))
+                pending.append((real, st_c.aux, certs.submit(certify, *st_c.aux)))
             st_c, counts_c, charges_c = _take((st_c, counts_c, charges_c), slice(0, real.size))
             parts.append((st_c, counts_c, charges_c))
         st, counts, charges = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
