@@ -246,3 +246,26 @@ def test_a_newton_cg_batch_equals_its_single_solves_within_a_small_memory_limit(
     for i in range(3):
         single = nn.most_likely_path(net, x0[i], x1[i], 0.0, 1.0, num_points=K)
         _assert_same(batch[i], single)
+
+
+@pytest.mark.parametrize("how", ["not accepted", "failed"])
+def test_members_whose_compiled_certificate_is_not_accepted_get_lapacks(
+    problem, solved, monkeypatch, how
+):
+    # The compiled Lanczos certificate declines (ok False) or its call raises: each member's
+    # lowest eigenvalues then come from LAPACK's banded solver, the same as one path's.
+    from noisynoether.solvers import _batch
+
+    def declining(B, C):
+        if how == "failed":
+            raise RuntimeError("the compiled linear solver failed")
+        b = np.shape(B)[0]
+        return np.full((b, 4), 7.0), np.ones(b), np.zeros(b, dtype=bool)
+
+    monkeypatch.setattr(_batch, "_certifier", lambda linear_solver: declining)
+    sde, x0, x1 = problem
+    batch = nn.most_likely_paths(sde, x0, x1, 0.0, 1.0, num_points=K)  # compiled: same shape
+    for i, single in enumerate(solved[1]):
+        assert batch[i].converged
+        assert batch[i].min_eigenvalue == pytest.approx(single.min_eigenvalue, rel=1e-9)
+        assert batch[i].min_eigenvalue != 7.0
