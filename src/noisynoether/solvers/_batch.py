@@ -363,9 +363,18 @@ def most_likely_paths(
     inputs = (ts, xs[:, 1:-1], x0, x1, args, batched_args, solver)
     # In chunks, so that the certificate's eigenvalues of one chunk (a compiled call on a
     # thread: it releases the GIL) are computed while the compiled loops run the next.
+    # The compiled certificate on the CPU with an in-program solver (native, scan, cyclic);
+    # else LAPACK below: a host-callback solve per Lanczos step costs ~0.5 ms, and on a GPU
+    # 16 sequential small solves per member cost more than LAPACK on the host (not measured
+    # there: kept as before).
     certify = None
-    if solver.name == "newton" and solver.check_minimum and linear_solver != "lapack":
-        certify = _certifier(linear_solver)  # (with the host-callback solver: LAPACK below)
+    if (
+        solver.name == "newton"
+        and solver.check_minimum
+        and linear_solver != "lapack"
+        and jax.default_backend() == "cpu"
+    ):
+        certify = _certifier(linear_solver)
     # On the CPU the chunks' compiled loops also run side by side, one thread per core (XLA
     # runs each of these small programs on one core and releases the GIL meanwhile).
     chunks = _chunks(B)
