@@ -299,3 +299,14 @@ def test_automorphism_generators_generate_the_whole_group(name, col, E):
     assert complete and all(graph.is_automorphism(g) for g in gens)
     brute = {p for p in itertools.permutations(range(n)) if graph.is_automorphism(np.array(p))}
     assert closure([np.asarray(g) for g in gens], n, limit=10**4) == brute, name
+
+
+def test_a_flip_out_of_the_models_domain_is_not_a_symmetry_and_not_an_error():
+    # f = 1 - sqrt(x) is defined for x >= 0 only: x -> -x leaves the domain. The units are
+    # identical and uncoupled (W = 0): the permutations are found, the flips dropped.
+    n = 6
+    W = np.zeros((n, n))
+    sde = nn.SDE(drift=lambda t, x, a: 1.0 - jnp.sqrt(x), diffusion=0.1)
+    pts = np.random.default_rng(2).uniform(0.5, 2.0, (6, n))
+    found = nn.find_discrete_symmetries(sde, pts, times=0.0, weights=W)
+    assert len(found) == n - 1 and all(np.all(s.signs > 0) for s in found)

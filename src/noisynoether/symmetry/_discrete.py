@@ -308,12 +308,20 @@ def _graph_symmetries(sde, points, times, tol, args, weights):
 
 
 def _verified_flips(sde, points, times, tol, args, candidates):
-    """The sign flips among ``candidates`` (k, n) under which f and D are equivariant."""
+    """The sign flips among ``candidates`` (k, n) under which f and D are equivariant; a flip
+    that takes the sample out of the model's domain (f or D not finite there) is not one (the
+    permutations, which the caller asked for, keep the error that says so)."""
     n = points.shape[1]
-    check_model_at(
-        sde, times, np.concatenate([points * s for s in candidates]), args,
-        what="mirrored points P x",
-    )  # fmt: skip
+    inside = []
+    for s in candidates:
+        try:
+            check_model_at(sde, times, points * s, args, what="mirrored points P x")
+            inside.append(s)
+        except ValueError:
+            continue
+    if not inside:
+        return []
+    candidates = np.asarray(inside)
     tt, xx = grid(times, points)
     ident = jnp.broadcast_to(jnp.arange(n), candidates.shape)
     m = perm_mismatch(sde, tt, xx, ident, args, True, jnp.asarray(candidates))
