@@ -73,6 +73,26 @@ def test_axial_model_has_one_zero_mode_from_its_rotation_and_the_same_action(off
     assert "zero mode" in res.message
 
 
+def test_zero_mode_is_named_among_resting_units(off_axis_reference):
+    """The axial model beside 67 resting leak units (n = 70: Newton-CG, and the symmetry search
+    matrix-free): the resting units have a large symmetry group of their own (every rotation
+    among them) with no field on the path; the zero mode is still named by its one rotation,
+    without a warning (before: no name, the search capped at 64 generators)."""
+
+    def with_rest(t, x, args):
+        return jnp.concatenate([_axial(t, x[:3], args), -x[3:]])
+
+    sde = nn.SDE(with_rest, diffusion=0.5)
+    x0, x1 = np.zeros(70), np.zeros(70)
+    x0[0], x1[0] = -1.0, 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = nn.most_likely_path(sde, x0, x1, 0.0, 10.0, num_points=K)
+    assert res.converged and res.zero_modes == 1, res.message
+    assert res.stats["zero_mode_generators"] == ("rotation in the (x2, x3) plane",)
+    assert res.action == pytest.approx(off_axis_reference.action, rel=1e-9)
+
+
 def test_driver_leaves_a_symmetric_saddle_of_a_toy_function():
     """_lm.minimise on S = x^2 + (y^2 - 1)^2 from y = 0: the gradient never has a y part, so
     only the negative-curvature step finds the minima y = +-1; without it, the run stays on the
