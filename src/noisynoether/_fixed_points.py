@@ -65,7 +65,7 @@ class FixedPoint:
 
     def __post_init__(self):
         if self.unstable_dim is None:
-            dim = int(np.sum(np.real(self.eigenvalues) > _zero_tol(self.eigenvalues)))
+            dim = int(np.sum(unstable_directions(self.eigenvalues)))
             object.__setattr__(self, "unstable_dim", dim)
 
     @property
@@ -80,6 +80,12 @@ class FixedPoint:
 def _zero_tol(ev: np.ndarray) -> float:
     """Real parts at most this size count as zero (a degenerate direction)."""
     return 1e-9 * max(1.0, float(np.max(np.abs(ev)))) if np.size(ev) else 0.0
+
+
+def unstable_directions(ev: np.ndarray) -> np.ndarray:
+    """Which Jacobian eigenvalues are unstable: real part above ``_zero_tol`` (the rule of
+    ``FixedPoint.unstable_dim``, used wherever unstable directions are counted)."""
+    return np.real(ev) > _zero_tol(ev)
 
 
 def _classify(ev: np.ndarray) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse.linalg
 
 from .._checks import drift_and_jacobian
-from .._fixed_points import DENSE_EIG_MAX_N, _zero_tol
+from .._fixed_points import DENSE_EIG_MAX_N, unstable_directions
 from .._jit import jit
 from ._result import replace_result
 
@@ -107,7 +107,7 @@ def _node(sde, tm, xm, inside, fc, near, fn, args):
     ev, vecs = _rightmost(J[0])
     if ev is None:
         return None
-    up = np.real(ev) > _zero_tol(ev)  # the rule of FixedPoint.unstable_dim
+    up = unstable_directions(ev)
     if np.count_nonzero(up) < 2:
         return None
     # A real orthonormal basis of the unstable subspace (complex pairs give two real vectors).

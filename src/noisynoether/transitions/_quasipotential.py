@@ -36,7 +36,7 @@ from .._checks import (
     check_stable_fixed_point,
     default_box,
 )
-from .._fixed_points import _zero_tol, fixed_points
+from .._fixed_points import fixed_points, unstable_directions
 from ..solvers._geometric import path_with_energy
 from ..solvers._result import EnergyPathResult
 from ..solvers._solver_base import configure
@@ -284,7 +284,7 @@ def _given_saddles(sde, saddles, n: int, args) -> list[np.ndarray]:
     for i, s in enumerate(pts):
         J = check_fixed_point(sde, s, f"saddles[{i}]", args=args)
         ev = np.linalg.eigvals(J)
-        up = int(np.sum(np.real(ev) > _zero_tol(ev)))
+        up = int(np.sum(unstable_directions(ev)))
         if up != 1:
             raise ValueError(
                 f"saddles[{i}] = {_short(s)} has {up} unstable directions (Jacobian eigenvalues "
