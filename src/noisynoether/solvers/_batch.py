@@ -28,6 +28,7 @@ class are already in ``_batch_inputs.py`` and ``_batch_result.py``.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import os
 
@@ -199,13 +200,13 @@ def _certifier(linear_solver: str):
 def _certificates(pending, status):
     """{member: (lowest eigenvalues, scale)} of the converged members, from the compiled
     certificates; LAPACK's banded solver (``_lowest_banded``) where the compiled one did not
-    accept its values (or failed)."""
+    accept its values, failed, or was not run (``future`` None)."""
     known = {}
     for real, (Bb, Cb), future in pending:
-        try:
-            w, scale, ok = (np.asarray(a) for a in future.result())
-        except Exception:  # the host routine decides (it reports a failure as NaN)
-            ok = np.zeros(len(Bb), dtype=bool)
+        ok = np.zeros(len(Bb), dtype=bool)  # a failed call: the host routine decides
+        if future is not None:
+            with contextlib.suppress(Exception):
+                w, scale, ok = (np.asarray(a) for a in future.result())
         for j, i in enumerate(real):
             if status[i] != _lm.CONVERGED:
                 continue
@@ -388,17 +389,14 @@ def most_likely_paths(
         for idx, future in zip(chunks, running, strict=True):
             st_c, counts_c, charges_c = future.result()
             real = idx[: np.unique(idx).size]  # a padded chunk repeats its first member
-            if certify is not None:  # the whole (padded) chunk: one compiled shape
-                pending.append((real, st_c.aux, certs.submit(certify, *st_c.aux)))
+            if solver.name == "newton" and solver.check_minimum:
+                # the whole (padded) chunk: one compiled shape
+                future = None if certify is None else certs.submit(certify, *st_c.aux)
+                pending.append((real, st_c.aux, future))
             st_c, counts_c, charges_c = _take((st_c, counts_c, charges_c), slice(0, real.size))
             parts.append((st_c, counts_c, charges_c))
         st, counts, charges = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
-        known = _certificates(pending, st.status) if certify is not None else {}
-    if solver.name == "newton" and solver.check_minimum and certify is None:
-        known = {
-            int(i): _lowest_banded((st.aux[0][i], st.aux[1][i]))
-            for i in np.flatnonzero(st.status == _lm.CONVERGED)
-        }
+        known = _certificates(pending, st.status)
     results, grid_solvers = [], []
     for i in range(B):
         args_i = _take(args, i) if batched_args else args
