@@ -40,7 +40,9 @@ def _assert_same(result, single):
     np.testing.assert_allclose(result.xs, single.xs, rtol=0, atol=1e-9)
     np.testing.assert_allclose(result.energy, single.energy, rtol=0, atol=1e-7)
     np.testing.assert_allclose(result.momentum, single.momentum, rtol=0, atol=1e-7)
-    assert result.iterations == single.iterations
+    # The same loop, compiled inside the batch's program and alone: rounding may differ in
+    # the last digits, and with it whether the final polishing step is needed.
+    assert abs(result.iterations - single.iterations) <= 1
 
 
 def test_the_batch_equals_one_by_one_solves(solved):
@@ -195,18 +197,20 @@ def test_a_member_through_an_unstable_node_is_tried_around_it_as_one_path_is():
     assert "detour" not in batch[2].stats and batch.action[:2].max() < 1.3
 
 
-@pytest.mark.parametrize("batched_args", [False, True])
-def test_the_batched_node_check_equals_the_one_path_check(batched_args):
+@pytest.mark.parametrize("batched_args, K", [(False, 100), (True, 100), (False, 2602)])
+def test_the_batched_node_check_equals_the_one_path_check(batched_args, K):
     # 70 paths (more than one call of MEMBERS = 64, so a padded second call): straight lines
     # across a ring of radius sqrt(a) (through the source at the centre, or past it) and
-    # half-circles along it; each answer must be what the check of that one path gives.
+    # half-circles along it; each answer must be what the check of that one path gives (the
+    # batch computes the samples for all paths at once). K = 2602: the second sample is a
+    # full 64 midpoints (more than 64 lie between the first sample's neighbours).
     import jax.numpy as jnp
 
     from noisynoether.solvers import _detour
 
     ring = nn.SDE(lambda t, x, a: x * (a - jnp.sum(x**2)), 0.1)
     rng = np.random.default_rng(5)
-    ts = np.linspace(0.0, 10.0, 100)  # 99 midpoints: the middle one at the centre
+    ts = np.linspace(0.0, 10.0, K)  # an odd number of midpoints: the middle one at the centre
     s = np.linspace(0.0, 1.0, ts.size)[:, None]
     paths = []
     for j in range(70):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import noisynoether as nn
-from noisynoether.solvers import _assemble, _banded, _cyclic, _native
+from noisynoether.solvers import _assemble, _banded, _cyclic, _native, _newton
 
 
 def _random_model(seed=0, n=3):
@@ -60,6 +60,37 @@ def test_gradient_and_hessian_match_finite_differences():
         H_fd[:, j] = (grad(x + e) - grad(x - e)) / (2 * h)
     np.testing.assert_allclose(H, H_fd, atol=1e-6 * np.max(np.abs(H)))
     np.testing.assert_allclose(H, H.T, atol=1e-12 * np.max(np.abs(H)))
+
+
+@pytest.mark.parametrize("form", ["scalar", "diag", "matrix"])
+def test_constant_d_blocks_equal_autodiff_of_the_interval_terms(form):
+    # With a constant D the blocks are assembled by hand (Gauss-Newton part plus the drift's
+    # curvature, _assemble._constant_d_terms); they must equal autodiff's Hessian of each
+    # interval term, and S and the gradient its values, on a time-dependent drift, a
+    # non-uniform grid and each form of D (a D given as a function takes the autodiff route).
+    n, K = 3, 9
+    rng = np.random.default_rng(3)
+    W1, W2 = rng.normal(size=(n, n)), rng.normal(size=(n, n))
+
+    def drift(t, x, args):
+        return jnp.asarray(W2) @ jnp.tanh(jnp.asarray(W1) @ x) - x**3 + jnp.sin(3 * t) * x[::-1]
+
+    D = {"scalar": 0.3, "diag": np.array([0.2, 0.5, 0.9]), "matrix": None}[form]
+    if D is None:
+        A = rng.normal(size=(n, n))
+        D = A @ A.T + 0.5 * np.eye(n)
+    const = nn.SDE(drift=drift, diffusion=D)
+    same = nn.SDE(drift=drift, diffusion=lambda t, x, a: jnp.asarray(D) + 0.0 * x[0])
+    assert const.is_constant_diffusion and not same.is_constant_diffusion
+    ts = jnp.asarray(np.sort(rng.uniform(0, 2, K)))
+    xs = rng.normal(size=(K, n))
+    xa, xb, x = jnp.asarray(xs[0]), jnp.asarray(xs[-1]), jnp.asarray(xs[1:-1])
+    by_hand = jax.jit(lambda xi: _assemble.value_grad_hessian(const, ts, xi, xa, xb, None))(x)
+    autodiff = jax.jit(lambda xi: _assemble.value_grad_hessian(same, ts, xi, xa, xb, None))(x)
+    for a, b in zip(by_hand, autodiff, strict=True):
+        np.testing.assert_allclose(
+            np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12 * float(np.max(np.abs(b)))
+        )
 
 
 @pytest.mark.parametrize("M, n", [(1, 2), (2, 2), (5, 1), (40, 3)])
@@ -198,11 +229,12 @@ def test_compiled_lanczos_certificate_matches_a_dense_eigh(M, n):
     C = np.tile(-M * d, (max(M - 1, 0), 1, 1)) + 0.1 * rng.normal(size=(max(M - 1, 0), n, n))
     H = _banded.to_dense(B, C)
     exact = np.linalg.eigvalsh(H)
-    solves = [_banded.scan_solve]
+    solvers = ["scan"]
     if jax.default_backend() == "cpu" and nn.native_available():
-        solves.append(_native.native_solve)
-    for solve in solves:
-        lowest = jax.jit(functools.partial(_lanczos.lowest_eigenvalues, solve=solve))
+        solvers.append("native")  # factorised once, then substituted (_newton.linear_factor)
+    for solve in solvers:
+        prepare = _newton.linear_factor(solve)
+        lowest = jax.jit(functools.partial(_lanczos.lowest_eigenvalues, prepare=prepare))
         w, scale, ok = lowest(jnp.asarray(B), jnp.asarray(C))
         assert float(scale) == pytest.approx(np.max(np.abs(np.diagonal(B, axis1=1, axis2=2))))
         if M * n < 4:

@@ -182,3 +182,48 @@ def test_kernel_errors_passes_other_exceptions_through():
     with pytest.raises(ValueError, match="unrelated"):
         with _native.kernel_errors():
             raise ValueError("unrelated")
+
+
+def _systems(seed, b, M, n, *, shift, indefinite, cscale):
+    """b block-tridiagonal systems (B, C, rhs); system ``indefinite`` shifted to be so."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((b, M, n, n))
+    B = A @ np.swapaxes(A, -1, -2) + shift * np.eye(n)
+    B[indefinite] -= 10 * shift * np.eye(n)
+    C = cscale * rng.standard_normal((b, M - 1, n, n))
+    return B, C, rng.standard_normal((b, M, n))
+
+
+@needs_native
+def test_factor_then_substitute_is_the_solve():
+    # The certificate's Lanczos factorises once and substitutes per vector: the same x as the
+    # one-call solve bit for bit, batched as well, and ok False with x = 0 where H is not
+    # positive definite.
+    M, n = 9, 3
+    B, C, rhs = _systems(7, 3, M, n, shift=4.0, indefinite=2, cscale=0.5)
+    x, ok = jax.jit(_native.native_solve)(B, C, rhs)
+    (L, W), ok2 = jax.jit(_native.native_factor)(B, C)
+    x2 = jax.jit(_native.native_substitute)(L, W, rhs)
+    assert list(np.asarray(ok)) == [True, True, False] and list(np.asarray(ok2)) == list(ok)
+    np.testing.assert_array_equal(np.asarray(x2), np.asarray(x))
+    for i in range(2):
+        dense = np.linalg.solve(_banded.to_dense(B[i], C[i]), rhs[i].ravel()).reshape(M, n)
+        np.testing.assert_allclose(np.asarray(x2[i]), dense, rtol=1e-12, atol=1e-12)
+    assert not np.any(np.asarray(x2[2]))
+    with pytest.raises(ValueError, match="factor shapes disagree"):
+        _native.native_substitute(L, W[:, :-1], rhs)
+
+
+@needs_native
+def test_systems_solved_side_by_side_equal_each_alone():
+    # The kernel solves up to 4 systems of a batch block by block together (the Newton step's
+    # damped and undamped Hessians in one call): each system's x is what it gets alone, bit
+    # for bit, whatever the others (one of them indefinite) and the batch size (5: a group
+    # of 4, then 1).
+    b = 5
+    B, C, rhs = _systems(11, b, 12, 2, shift=3.0, indefinite=1, cscale=0.4)
+    x, ok = jax.jit(_native.native_solve)(B, C, rhs)
+    for i in range(b):
+        xi, oki = jax.jit(_native.native_solve)(B[i], C[i], rhs[i])
+        assert bool(ok[i]) == bool(oki) == (i != 1)
+        np.testing.assert_array_equal(np.asarray(x[i]), np.asarray(xi))

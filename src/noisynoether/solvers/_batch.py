@@ -189,10 +189,10 @@ def _banded_eigen(st, ts, x_int, xa, xb, args, *, known=None):
 def _certifier(linear_solver: str):
     """Jitted lowest eigenvalues (w (b, k), scale (b,), ok (b,)) of a chunk's Hessians, one
     member after another (``_lanczos``), with the batch's own block solve."""
-    solve = _newton.linear_solve(linear_solver)
+    prepare = _newton.linear_factor(linear_solver)
 
     def one(blocks):
-        return _lanczos.lowest_eigenvalues(*blocks, solve)
+        return _lanczos.lowest_eigenvalues(*blocks, prepare)
 
     return jit(lambda B, C: jax.lax.map(one, (B, C)))
 
@@ -397,7 +397,12 @@ def most_likely_paths(
             parts.append((st_c, counts_c, charges_c))
         st, counts, charges = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
         known = _certificates(pending, st.status)
-    results, grid_solvers = [], []
+    results = []
+
+    def grid(i):  # made only for a member that needs another solve (a retry, a detour)
+        args_i = _take(args, i) if batched_args else args
+        return grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver)
+
     for i in range(B):
         args_i = _take(args, i) if batched_args else args
         first = (_take(st, i), {k: v[i] for k, v in counts.items()})
@@ -411,10 +416,8 @@ def most_likely_paths(
             )
         )  # fmt: skip
         # As most_likely_path does, alone: a member that crept is retried coarse to fine.
-        grid_solvers.append(grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver))
-        results[-1] = _coarse_to_fine.retry_if_crept(
-            grid_solvers[-1], results[-1], ts[i], xs[i], solver
-        )
+        if _coarse_to_fine.would_retry(results[-1], solver):
+            results[-1] = _coarse_to_fine.retry(grid(i), results[-1], ts[i], xs[i])
     if initial is None:
         # One from the straight start through an unstable node is tried around it too; the
         # check for every member at once (its drift evaluations batched), the same answer.
@@ -429,7 +432,7 @@ def most_likely_paths(
                 continue
             args_i = _take(args, i) if batched_args else args
             results[i] = _detour.around_unstable_nodes(
-                _coarse_to_fine.start_solver(grid_solvers[i], solver), results[i], ts[i],
+                _coarse_to_fine.start_solver(grid(i), solver), results[i], ts[i],
                 x0[i], x1[i], sde=sde, args=args_i, found=node,
             )  # fmt: skip
     results = _certify(sde, results, args, batched_args)

@@ -60,14 +60,19 @@ def levels(K: int) -> list[int]:
     return out
 
 
-def retry_if_crept(solve_grid, first, ts, xs, solver):
-    """``retry`` where ``first`` stopped at max_steps and ``solver`` allows it (its option
-    ``coarse_to_fine``, and ``max_steps >= MIN_STEPS``); else ``first`` unchanged."""
-    if (
+def would_retry(first, solver) -> bool:
+    """Whether ``retry_if_crept`` retries ``first``: it stopped at max_steps and ``solver``
+    allows a retry (its option ``coarse_to_fine``, and ``max_steps >= MIN_STEPS``)."""
+    return (
         first.status is Status.MAX_STEPS_REACHED
         and solver.coarse_to_fine
         and solver.max_steps >= MIN_STEPS
-    ):
+    )
+
+
+def retry_if_crept(solve_grid, first, ts, xs, solver):
+    """``retry`` where ``first`` crept (``would_retry``); else ``first`` unchanged."""
+    if would_retry(first, solver):
         return retry(solve_grid, first, ts, xs)
     return first
 

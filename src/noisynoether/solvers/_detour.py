@@ -103,7 +103,13 @@ def _node(sde, tm, xm, inside, fc, near, fn, args):
     k = int(near[np.argmin(fn)])
     if np.min(fn) > NEAR * max(np.max(fc), np.max(fn[np.isfinite(fn)])):
         return None
-    _, J = drift_and_jacobian(sde, float(tm[k]), xm[k : k + 1], args)
+    return _unstable_at(sde, tm[k], xm[k], args)
+
+
+def _unstable_at(sde, t, x, args):
+    """(x, an orthonormal basis of its unstable directions) where the drift's Jacobian at x has
+    two or more, else None."""
+    _, J = drift_and_jacobian(sde, float(t), x[None], args)
     ev, vecs = _rightmost(J[0])
     if ev is None:
         return None
@@ -113,7 +119,7 @@ def _node(sde, tm, xm, inside, fc, near, fn, args):
     # A real orthonormal basis of the unstable subspace (complex pairs give two real vectors).
     basis = np.concatenate([np.real(vecs[:, up]), np.imag(vecs[:, up])], axis=1)
     u, s, _ = np.linalg.svd(basis, full_matrices=False)
-    return xm[k], u[:, s > 1e-8 * s[0]]
+    return x, u[:, s > 1e-8 * s[0]]
 
 
 def unstable_node_on(sde, ts, xs, args):
@@ -144,47 +150,73 @@ def _drift_rows_batched(sde, batched_args: bool):
     return jit(jax.vmap(_rows(sde), in_axes=(0, 0, 0 if batched_args else None)))
 
 
-def _norms_batched(sde, rows, args, batched_args):
-    """|f| at rows = [(tm_i, xm_i, idx_i, args_i)] of B paths (a list of (len(idx_i),)),
-    MEMBERS paths a call (the last call padded with its first path)."""
+def _take(tree, idx):
+    return jax.tree_util.tree_map(lambda a: a[idx], tree)
+
+
+def _norms_batched(sde, t, x, args, batched_args):
+    """|f| (B, R) at rows t (B, R), x (B, R, n) of B paths (R <= ROWS), MEMBERS paths a call
+    (rows padded to ROWS with their first, the last call with its first path); ``args``
+    shared, or (``batched_args``) with a leading axis of length B."""
     fn = _drift_rows_batched(sde, bool(batched_args))
-    out = []
-    for start in range(0, len(rows), MEMBERS):
-        part = rows[start : start + MEMBERS]
-        real = len(part)
-        part = part + [part[0]] * (MEMBERS - real)
-        pad = [_padded(i) for _, _, i, _ in part]
-        t = np.stack([r[0][p] for r, p in zip(part, pad, strict=True)])
-        x = np.stack([r[1][p] for r, p in zip(part, pad, strict=True)])
-        a = args
-        if batched_args:
-            a = jax.tree_util.tree_map(lambda *v: np.stack(v), *[r[3] for r in part])
-        f = np.linalg.norm(np.asarray(fn(t, x, a)), axis=-1)
-        out.extend(f[j, : len(part[j][2])] for j in range(real))
+    B, R = t.shape
+    cols = _padded(np.arange(R))
+    out = np.empty((B, R))
+    for start in range(0, B, MEMBERS):
+        part = np.arange(start, min(start + MEMBERS, B))
+        real = part.size
+        part = np.concatenate([part, np.full(MEMBERS - real, part[0])])
+        a = _take(args, part) if batched_args else args
+        f = np.asarray(fn(t[part][:, cols], x[part][:, cols], a))
+        out[start : start + real] = np.linalg.norm(f[:real, :R], axis=-1)
     return out
 
 
 def unstable_nodes_on_batch(sde, paths, args, batched_args=False):
-    """``unstable_node_on`` for many paths [(ts, xs, args_i)], the same answer for each, with
-    |f| evaluated for MEMBERS paths in one compiled call (two calls per MEMBERS paths in all,
-    instead of two per path: ~0.7 ms a path of Python and dispatch for small models)."""
-    found = [None] * len(paths)
-    todo = [i for i, (_, xs, _) in enumerate(paths) if xs.shape[1] >= 2]
-    lay = {i: _layout(paths[i][0], paths[i][1]) for i in todo}
-    rows = [(lay[i][0], lay[i][1], lay[i][3], paths[i][2]) for i in todo]
-    fcs = (
-        dict(zip(todo, _norms_batched(sde, rows, args, batched_args), strict=True)) if todo else {}
+    """``unstable_node_on`` for many paths [(ts, xs, args_i)] on grids of one size, the same
+    answer for each: the layout, both samples and the threshold for all paths at once (NumPy on
+    the stacked paths), |f| for MEMBERS paths in one compiled call; the Jacobian only at the
+    few points that pass. ``args``: shared, or (``batched_args``) each path's own args_i."""
+    B = len(paths)
+    if B == 0 or paths[0][1].shape[1] < 2:
+        return [None] * B
+    if batched_args:
+        args = jax.tree_util.tree_map(lambda *v: np.stack(v), *[p[2] for p in paths])
+    ts = np.stack([np.asarray(p[0], dtype=float) for p in paths])
+    xs = np.stack([np.asarray(p[1], dtype=float) for p in paths])
+    tm, xm = 0.5 * (ts[:, 1:] + ts[:, :-1]), 0.5 * (xs[:, 1:] + xs[:, :-1])
+    span = np.linalg.norm(xs[:, -1] - xs[:, 0], axis=-1)
+    ends = np.minimum(
+        np.linalg.norm(xm - xs[:, :1], axis=-1), np.linalg.norm(xm - xs[:, -1:], axis=-1)
     )
-    nears = {i: _near(lay[i][3], fcs[i], lay[i][2]) for i in todo}
-    todo = [i for i in todo if nears[i] is not None]
-    rows = [(lay[i][0], lay[i][1], nears[i], paths[i][2]) for i in todo]
-    fns = (
-        dict(zip(todo, _norms_batched(sde, rows, args, batched_args), strict=True)) if todo else {}
-    )
-    for i in todo:
-        tm, xm, inside, _ = lay[i]
-        a = paths[i][2] if batched_args else args
-        found[i] = _node(sde, tm, xm, inside, fcs[i], nears[i], fns[i], a)
+    inside = ends > END_MARGIN * span[:, None]
+    rows = np.arange(B)[:, None]
+    coarse = _sample(0, xm.shape[1] - 1)
+    fc = _norms_batched(sde, tm[:, coarse], xm[:, coarse], args, batched_args)
+    # _near for all paths: ROWS midpoints evenly between the neighbours of the smallest |f|
+    # of the first sample (np.linspace's formula; the unused places repeat the first).
+    live = np.any(inside[:, coarse], axis=1) & np.all(np.isfinite(fc), axis=1)
+    j = np.argmin(np.where(inside[:, coarse], fc, np.inf), axis=1)
+    lo = coarse[np.maximum(j - 1, 0)]
+    hi = coarse[np.minimum(j + 1, coarse.size - 1)]
+    m = np.minimum(hi - lo + 1, ROWS)
+    step = (hi - lo) / np.maximum(m - 1, 1)
+    i = np.arange(ROWS)[None]
+    near = np.where(i < m[:, None], lo[:, None] + i * step[:, None], lo[:, None])
+    near = near.round().astype(int)
+    near[:, -1] = np.where(m == ROWS, hi, near[:, -1])  # linspace ends exactly at hi
+    fn = _norms_batched(sde, tm[rows, near], xm[rows, near], args, batched_args)
+    # _node's threshold for all paths; the Jacobian where it passes.
+    fn = np.where(inside[rows, near], fn, np.inf)
+    best = np.min(fn, axis=1)
+    finite = np.where(np.isfinite(fn), fn, -np.inf)
+    scale = np.maximum(np.max(np.where(np.isfinite(fc), fc, -np.inf), axis=1), finite.max(1))
+    k = near[np.arange(B), np.argmin(fn, axis=1)]
+    hit = live & np.isfinite(best) & ~(best > NEAR * scale)
+    found = [None] * B
+    for b in np.flatnonzero(hit):
+        a = _take(args, b) if batched_args else args
+        found[b] = _unstable_at(sde, tm[b, k[b]], xm[b, k[b]], a)
     return found
 
 

@@ -29,6 +29,8 @@ import numpy as np
 from .._jit import jit
 
 _TARGET = "noisynoether_blocktri_solve"
+_FACTOR = "noisynoether_blocktri_factor"
+_SUBSTITUTE = "noisynoether_blocktri_substitute"
 KERNEL_TAG = "noisynoether block-tridiagonal kernel"
 
 
@@ -44,6 +46,8 @@ def _register() -> str | None:
         )
     try:
         jax.ffi.register_ffi_target(_TARGET, _blocktri.handler(), platform="cpu")
+        jax.ffi.register_ffi_target(_FACTOR, _blocktri.factor_handler(), platform="cpu")
+        jax.ffi.register_ffi_target(_SUBSTITUTE, _blocktri.substitute_handler(), platform="cpu")
     except Exception as err:  # an XLA that does not accept the handler: fall back, do not fail
         return f"this XLA refused the kernel's registration ({type(err).__name__}: {err})"
     return None
@@ -93,11 +97,15 @@ def _self_check() -> str | None:
     with jax.default_device(jax.devices("cpu")[0]):
         x, ok = jit(native_solve)(B, C, r)
         _, bad = jit(native_solve)(B - 10 * np.eye(n), C, r)
+        apply, ok2 = jit(native_factor)(B, C)
+        x2 = jit(native_substitute)(*apply, r)
     ref = np.linalg.solve(to_dense(B, C), r.ravel()).reshape(M, n)
-    if not (bool(ok) and not bool(bad)):
+    if not (bool(ok) and bool(ok2) and not bool(bad)):
         return "the kernel's self-check misreported positive definiteness"
     if not np.allclose(np.asarray(x), ref, rtol=1e-12, atol=1e-12):
         return "the kernel's self-check solve disagrees with a dense solve"
+    if not np.array_equal(np.asarray(x2), np.asarray(x)):
+        return "the kernel's factor-then-substitute disagrees with its solve"
     return None
 
 
@@ -132,6 +140,51 @@ def native_solve(B, C, rhs):
         jax.ShapeDtypeStruct(rhs.shape[:-2], jnp.bool_),
     )
     return jax.ffi.ffi_call(_TARGET, out, vmap_method="broadcast_all")(B, C, rhs)
+
+
+def _checked(B, C):
+    reason = _register()
+    if reason is not None:
+        raise RuntimeError(
+            f"the compiled block-tridiagonal kernel is not available: {reason}; use "
+            "linear_solver='lapack'"
+        )
+    B, C = (jnp.asarray(a, jnp.float64) for a in (B, C))
+    M, n = B.shape[-3], B.shape[-1]
+    if B.shape[-2] != n or C.shape != B.shape[:-3] + (max(M - 1, 0), n, n):
+        raise ValueError(
+            f"block shapes disagree: B {B.shape}, C {C.shape}; expected (..., M, n, n) and "
+            "(..., M-1, n, n)"
+        )
+    return B, C
+
+
+def native_factor(B, C):
+    """The factors of block-tridiagonal H for ``native_substitute``: ``((L, W), ok)``, each of
+    L, W of B's shape; ok False (and the factors zero) where H is not positive definite. For
+    many solves with one H (the certificate's Lanczos): the factorisation, O(M n^3), is done
+    once, each substitution is O(M n^2). CPU only."""
+    B, C = _checked(B, C)
+    out = (
+        jax.ShapeDtypeStruct(B.shape, jnp.float64),
+        jax.ShapeDtypeStruct(B.shape, jnp.float64),
+        jax.ShapeDtypeStruct(B.shape[:-3], jnp.bool_),
+    )
+    L, W, ok = jax.ffi.ffi_call(_FACTOR, out, vmap_method="broadcast_all")(B, C)
+    return (L, W), ok
+
+
+def native_substitute(L, W, rhs):
+    """x = H^-1 rhs from ``native_factor``'s factors (the same arithmetic as ``native_solve``;
+    x = 0 from the zero factors of a failed factorisation). CPU only."""
+    L, W, rhs = (jnp.asarray(a, jnp.float64) for a in (L, W, rhs))
+    if L.shape != W.shape or L.shape[:-1] != rhs.shape:
+        raise ValueError(
+            f"factor shapes disagree: L {L.shape}, W {W.shape}, rhs {rhs.shape}; expected "
+            "L and W (..., M, n, n), rhs (..., M, n)"
+        )
+    out = jax.ShapeDtypeStruct(rhs.shape, jnp.float64)
+    return jax.ffi.ffi_call(_SUBSTITUTE, out, vmap_method="broadcast_all")(L, W, rhs)
 
 
 @contextlib.contextmanager
