@@ -155,7 +155,7 @@ def test_curvature_probe_finds_negative_curvature_off_the_symmetric_start(solver
     H = _banded.to_dense(B, C)
     wy = np.linalg.eigvalsh(H[1::2, 1::2])
     solve = {"native": _native.native_solve, "lapack": _banded.lapack_solve}[solver]
-    probe = jax.jit(_curvature.make_curvature(solve))
+    probe = jax.jit(_curvature.make_curvature(solve, _newton.linear_factor(solver)))
     g = np.zeros((M, n))
     g[:, 0] = np.sin(np.pi * (k + 1) / (M + 1))  # a gradient on the axis
     for shift, expect in ((0.0, False), (wy[0], False), (wy[0] + 1e-3, True)):

@@ -113,7 +113,7 @@ def test_driver_leaves_a_symmetric_saddle_of_a_toy_function():
     plain = jax.jit(lambda x: _lm.minimise(evaluate, step, x, **common))(x0)
     assert int(plain.status) != _lm.CONVERGED
     np.testing.assert_allclose(np.asarray(plain.x)[:, 1], 0.0, atol=1e-14)  # the saddle
-    curv = _curvature.make_curvature(_banded.scan_solve)
+    curv = _curvature.make_curvature(_banded.scan_solve, _newton.linear_factor("scan"))
     st = jax.jit(lambda x: _lm.minimise(evaluate, step, x, curvature=curv, **common))(x0)
     assert int(st.status) == _lm.CONVERGED and int(st.nc_steps) >= 1
     np.testing.assert_allclose(np.abs(np.asarray(st.x)), [[0.0, 1.0]] * 6, atol=1e-9)

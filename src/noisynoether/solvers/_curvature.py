@@ -47,25 +47,29 @@ def start_vector(M: int, n: int, dtype):
     return jnp.sin(jnp.pi * s)[:, None] * (1.0 + 0.1 * pert)
 
 
-def _inverse_iteration(Bs, C, solve, steps):
+def _inverse_iteration(Bs, C, prepare, steps):
     """Unit vector (M, n) after ``steps`` inverse iterations with the shifted matrix, and ok.
 
     The start vector is a half sine along the path (the smoothest mode, where the lowest
     eigenvector of a path Hessian usually lies) times (1 + 0.1 r), r a fixed random field: it
-    has a component off every symmetry axis.
+    has a component off every symmetry axis. ``prepare``: ``_newton.linear_factor``'s (the
+    compiled kernel factorises once for all the iterations).
     """
     v0 = start_vector(*Bs.shape[:2], Bs.dtype)
+    apply = prepare(Bs, C)
 
     def body(_, c):
         v, ok = c
-        w, ok_w = solve(Bs, C, v)
+        w, ok_w = apply(v)
         return w / jnp.maximum(jnp.linalg.norm(w), 1e-300), ok & ok_w
 
     return jax.lax.fori_loop(0, steps, body, (v0 / jnp.linalg.norm(v0), jnp.asarray(True)))
 
 
-def make_curvature(solve, *, steps: int = 16):
-    """``curvature(x, g, aux, lam) -> (negative, found, v, c)`` for block-tridiagonal Hessians.
+def make_curvature(solve, prepare, *, steps: int = 16):
+    """``curvature(x, g, aux, lam, definite=None) -> (negative, found, v, c)`` for
+    block-tridiagonal Hessians; ``solve`` and ``prepare`` (for many solves with one matrix) as
+    ``_newton.linear_solve`` and ``_newton.linear_factor`` give them.
 
     ``aux = (B, C)``. ``negative``: H is not positive definite and no certificate says the
     failure is only a zero mode (a flat direction); ``found``: v (unit, (M, n)) has
@@ -73,12 +77,14 @@ def make_curvature(solve, *, steps: int = 16):
     H + sigma diag(H), sigma the damping, multiplied by 4 until the shifted matrix is positive
     definite: then the lowest eigenvalue of the shifted matrix is at most 3/4 of the next one
     when H has a negative one, and a few iterations find a direction of negative curvature
-    (an exact eigenvector is not needed; the search below decides).
+    (an exact eigenvector is not needed; the search below decides). ``definite``: whether H
+    is positive definite, when the step has found out already (``_newton.make_step``);
+    else a factorisation here finds out.
     """
 
-    def curvature(x, g, aux, lam):
+    def curvature(x, g, aux, lam, definite=None):
         B, C = aux
-        _, pd = solve(B, C, g)
+        pd = solve(B, C, g)[1] if definite is None else definite
         scale = jnp.max(jnp.abs(jnp.diagonal(B, axis1=1, axis2=2)))
 
         def probe(_):
@@ -92,7 +98,7 @@ def make_curvature(solve, *, steps: int = 16):
                 grow,
                 (sigma0, solve(_shifted(B, sigma0), C, g)[1], 0),
             )
-            v, ok_v = _inverse_iteration(_shifted(B, sigma), C, solve, steps)
+            v, ok_v = _inverse_iteration(_shifted(B, sigma), C, prepare, steps)
             c = jnp.vdot(v, _assemble.block_matvec(B, C, v))
             usable = ok & ok_v & jnp.all(jnp.isfinite(v))
             found = usable & (c < -NEG_TOL * scale)

@@ -80,7 +80,9 @@ def _solve(sde, x_int, xa, xb, ref, tau, mu, E, reg2, args, rtol, max_steps, lam
         rtol=rtol,
         max_steps=max_steps,
         value=value,
-        curvature=_curvature.make_curvature(_newton.linear_solve(linear_solver)),
+        curvature=_curvature.make_curvature(
+            _newton.linear_solve(linear_solver), _newton.linear_factor(linear_solver)
+        ),
     )
     gz = jax.vmap(jax.grad(term), in_axes=(0, None, None))(_segments(full(st.x)), E, reg2)
     return st, gz[:-1, n:] + gz[1:, :n]

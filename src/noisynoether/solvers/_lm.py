@@ -218,7 +218,11 @@ def minimise(
             S_best = jnp.where(searched, S_ls, jnp.where(accept, S_new, st.S))
         if curvature is not None:
             # Negative curvature at st.x: step along it when that lowers S more.
-            negative, found, v, c = _unless(st.fresh, curvature, st.x, st.g, st.aux, st.lam)
+            # The step's own verdict on H's definiteness, when it returns one.
+            known = dict(definite=definite[0]) if definite else {}
+            negative, found, v, c = _unless(
+                st.fresh, lambda *a: curvature(*a, **known), st.x, st.g, st.aux, st.lam
+            )
 
             def along(_):
                 extent = jnp.max(jnp.ptp(st.x, axis=0))

@@ -165,7 +165,7 @@ def solve(sde, ts, x_int, xa, xb, args, *, linear_solver, rtol, max_steps, lam0,
 
     return _lm.minimise(
         evaluate,
-        make_step(linear_solver, definite=not full),
+        make_step(linear_solver, definite=True),
         x_int,
         lam0=lam0,
         rtol=rtol,
@@ -173,7 +173,9 @@ def solve(sde, ts, x_int, xa, xb, args, *, linear_solver, rtol, max_steps, lam0,
         value=value,
         **(
             dict(
-                curvature=_curvature.make_curvature(linear_solve(linear_solver)),
+                curvature=_curvature.make_curvature(
+                    linear_solve(linear_solver), linear_factor(linear_solver)
+                ),
                 moves=energy_retime(sde, value, ts, xa, xb, args),
             )
             if full
