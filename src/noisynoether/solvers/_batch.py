@@ -403,16 +403,21 @@ def most_likely_paths(
         args_i = _take(args, i) if batched_args else args
         return grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver)
 
+    # Member i's state and charges: the leaves flattened once (a tree_map per member costs
+    # ~14 us, 2000 of them a batch).
+    (st_leaves, st_def), (ch_leaves, ch_def) = (
+        jax.tree_util.tree_flatten(a) for a in (st, charges)
+    )
     for i in range(B):
         args_i = _take(args, i) if batched_args else args
-        first = (_take(st, i), {k: v[i] for k, v in counts.items()})
+        first = (st_def.unflatten([a[i] for a in st_leaves]), {k: v[i] for k, v in counts.items()})
         eigen = None
         if solver.name == "newton":
             eigen = functools.partial(_banded_eigen, known=(first[0], known.get(i)))
         results.append(
             solve(
                 fns, sde, ts[i], xs[i], x0[i], x1[i], args_i, solver, linear_solver,
-                first=first, eigen=eigen, charges=_take(charges, i),
+                first=first, eigen=eigen, charges=ch_def.unflatten([a[i] for a in ch_leaves]),
             )
         )  # fmt: skip
         # As most_likely_path does, alone: a member that crept is retried coarse to fine.

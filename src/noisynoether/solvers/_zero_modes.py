@@ -79,10 +79,11 @@ def lowest_eigenpairs(B, C, k: int = NUM_LOWEST, *, dense_max: int = DENSE_MAX):
 
 
 def classify(eigenvalues, scale):
-    """(number negative, number zero) of the eigenvalues against ZERO_TOL * scale."""
-    w = np.asarray(eigenvalues, float)
-    tol = ZERO_TOL * max(scale, 1e-300)
-    return int(np.sum(w < -tol)), int(np.sum(np.abs(w) <= tol))
+    """(number negative, number zero) of the eigenvalues against ZERO_TOL * scale (NaN counts
+    as neither). Plain Python: a few values, twice for every member of a batch."""
+    w = [float(v) for v in np.ravel(eigenvalues)]
+    tol = ZERO_TOL * max(float(scale), 1e-300)
+    return sum(v < -tol for v in w), sum(abs(v) <= tol for v in w)
 
 
 def identify(sde, xs, vectors, args=None, *, overlap: float = 0.99):
