@@ -236,6 +236,29 @@ def test_conserved_quantities_recovers_the_rotation_and_nothing_when_broken(swir
     # one path is not enough: combinations are constant by accident
     with pytest.warns(UserWarning, match="one path"):
         assert len(conserved_quantities(SWIRL, swirl_paths[0.5][:1], args=0.5)) >= 1
+    # The default basis takes a shortcut (its charges as outer products p_i x_j, no SVD of
+    # the basis): the full basis given explicitly as candidates finds the same generator.
+    from noisynoether.symmetry._constraints import basis
+
+    As, bs = basis(3)
+    explicit = [(A / np.sqrt(2), b) for A, b in zip(As, bs, strict=True)]
+    found = conserved_quantities(SWIRL, swirl_paths[0.0], args=0.0)
+    given = conserved_quantities(SWIRL, swirl_paths[0.0], candidates=explicit, args=0.0)
+    assert len(given) == 1 and np.allclose(given[0].A, found[0].A, atol=1e-8)
+    np.testing.assert_allclose(given[0].coefficients, found[0].coefficients, atol=1e-8)
+    np.testing.assert_allclose(given.singular_values, found.singular_values, atol=1e-10)
+
+
+def test_basis_charges_are_the_discrete_charges_of_the_basis():
+    from noisynoether.symmetry._balance import discrete_charges
+    from noisynoether.symmetry._constraints import basis
+    from noisynoether.symmetry._converse import _basis_charges
+
+    n, K = 4, 7
+    pm, pp, xs = RNG.normal(size=(K - 1, n)), RNG.normal(size=(K - 1, n)), RNG.normal(size=(K, n))
+    As, bs = basis(n)
+    want = discrete_charges(pm, pp, xs, As / np.sqrt(2), bs).T
+    np.testing.assert_allclose(_basis_charges(pm, pp, xs), want, rtol=1e-13, atol=1e-13)
 
 
 # ------------------------------------------------------------------ discrete symmetries
