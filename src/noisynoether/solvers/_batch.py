@@ -37,6 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
+from .. import _lagrangian
 from .._checks import check_bool, check_choice, check_memory, check_sde, make_time_grid
 from .._jit import jit
 from . import (
@@ -83,7 +84,8 @@ def _batched(sde, method: str, linear_solver: str, max_cg: int, batched_args: bo
 
     Returns ``(fns, cheap, full)``. ``cheap(ts (B, K), x (B, M, n), xa (B, n), xb (B, n),
     args, rtol, max_steps, lam0)`` and ``full(ts, x, xa, xb, args, rtol, max_steps (B,),
-    lam0 (B,), mask (B,))`` return ``(final LMState, counters, charges (p, E))``, batched;
+    lam0 (B,), mask (B,))`` return ``(final LMState, counters, charges (p, E), |f| at the
+    K - 1 midpoints of the final path (for the detour's check))``, batched;
     ``full`` runs only the members where ``mask`` is True (the others come back unchanged), so
     it is compiled once per batch size, and only when some member hands off. Per member this
     is the loop of ``_fixed_time.solve``: the cheap run; where it stops with HANDOFF, the full
@@ -93,7 +95,9 @@ def _batched(sde, method: str, linear_solver: str, max_cg: int, batched_args: bo
 
     def finish(st, ts, xa, xb, args):
         counts = dict(zip(_COUNTERS, _counters(st), strict=True))
-        return st, counts, fns["charges"](ts, _assemble.full_path(st.x, xa, xb), args)
+        xs = _assemble.full_path(st.x, xa, xb)
+        norms = jnp.linalg.norm(fns["drift_mid"](*_lagrangian.midpoints(ts, xs), args), axis=1)
+        return st, counts, fns["charges"](ts, xs, args), norms
 
     def cheap_one(ts, x, xa, xb, args, rtol, max_steps, lam0, mask):
         return finish(fns["run"](ts, x, xa, xb, args, rtol, max_steps, lam0), ts, xa, xb, args)
@@ -239,7 +243,7 @@ def _loops(cheap, full, inputs, idx):
             ts_j, jnp.asarray(x[idx]), x0_j, x1_j, args,
             solver.rtol, solver.max_steps, float(solver.damping), True,
         )  # fmt: skip
-        st, counts, charges = jax.tree_util.tree_map(np.asarray, out)
+        st, counts, charges, norms = jax.tree_util.tree_map(np.asarray, out)
         handed = st.status == _lm.HANDOFF
         counts["handoffs"] = handed.astype(int)
         if handed.any():  # the full loop from there, as _fixed_time.solve does
@@ -247,13 +251,15 @@ def _loops(cheap, full, inputs, idx):
                 ts_j, jnp.asarray(st.x), x0_j, x1_j, args, solver.rtol,
                 np.maximum(solver.max_steps - st.steps, 1), np.maximum(st.lam, 1e-12), handed,
             )  # fmt: skip
-            st2, counts2, charges2 = jax.tree_util.tree_map(np.asarray, out)
-            st, charges = jax.tree_util.tree_map(
-                lambda a, b: np.where(_expand(handed, a), b, a), (st, charges), (st2, charges2)
+            st2, counts2, charges2, norms2 = jax.tree_util.tree_map(np.asarray, out)
+            st, charges, norms = jax.tree_util.tree_map(
+                lambda a, b: np.where(_expand(handed, a), b, a),
+                (st, charges, norms),
+                (st2, charges2, norms2),
             )
             for k in _COUNTERS:
                 counts[k] = counts[k] + np.where(handed, counts2[k], 0)
-    return st, counts, charges
+    return st, counts, charges, norms
 
 
 def most_likely_paths(
@@ -387,15 +393,14 @@ def most_likely_paths(
     ):
         running = [loops.submit(_loops, cheap, full, inputs, idx) for idx in chunks]
         for idx, future in zip(chunks, running, strict=True):
-            st_c, counts_c, charges_c = future.result()
+            st_c, counts_c, charges_c, norms_c = future.result()
             real = idx[: np.unique(idx).size]  # a padded chunk repeats its first member
             if solver.name == "newton" and solver.check_minimum:
                 # the whole (padded) chunk: one compiled shape
                 future = None if certify is None else certs.submit(certify, *st_c.aux)
                 pending.append((real, st_c.aux, future))
-            st_c, counts_c, charges_c = _take((st_c, counts_c, charges_c), slice(0, real.size))
-            parts.append((st_c, counts_c, charges_c))
-        st, counts, charges = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
+            parts.append(_take((st_c, counts_c, charges_c, norms_c), slice(0, real.size)))
+        st, counts, charges, norms = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
         known = _certificates(pending, st.status)
     results = []
 
@@ -431,7 +436,10 @@ def most_likely_paths(
             (np.asarray(ts[i]), np.asarray(results[i].xs), _take(args, i) if batched_args else None)
             for i in check
         ]
-        found = _detour.unstable_nodes_on_batch(sde, paths, args, batched_args)
+        # |f| along each answer from the compiled call, where the answer is its final state
+        # (not moved by an escape or a retry since): no further drift evaluations for those.
+        known = [norms[i] if np.array_equal(results[i].xs[1:-1], st.x[i]) else None for i in check]
+        found = _detour.unstable_nodes_on_batch(sde, paths, args, batched_args, norms=known)
         for i, node in zip(check, found, strict=True):
             if node is None:
                 continue

@@ -172,27 +172,43 @@ def _norms_batched(sde, t, x, args, batched_args):
     return out
 
 
-def unstable_nodes_on_batch(sde, paths, args, batched_args=False):
+def unstable_nodes_on_batch(sde, paths, args, batched_args=False, *, norms=None):
     """``unstable_node_on`` for many paths [(ts, xs, args_i)] on grids of one size, the same
     answer for each: the layout, both samples and the threshold for all paths at once (NumPy on
     the stacked paths), |f| for MEMBERS paths in one compiled call; the Jacobian only at the
-    few points that pass. ``args``: shared, or (``batched_args``) each path's own args_i."""
+    few points that pass. ``args``: shared, or (``batched_args``) each path's own args_i.
+    ``norms``: per path, |f| at all its K - 1 midpoints when already known (the batch's
+    compiled call computes them), else None; only the others' samples are evaluated here."""
     B = len(paths)
     if B == 0 or paths[0][1].shape[1] < 2:
         return [None] * B
     if batched_args:
         args = jax.tree_util.tree_map(lambda *v: np.stack(v), *[p[2] for p in paths])
+    norms = [None] * B if norms is None else norms
+    have = np.array([v is not None for v in norms])
+
+    def sample(cols):  # |f| at the midpoints cols (B, R): known, or evaluated
+        out = np.empty(cols.shape)
+        if have.any():
+            known = np.stack([v for v in norms if v is not None])
+            out[have] = np.take_along_axis(known, cols[have], axis=1)
+        todo = np.flatnonzero(~have)
+        if todo.size:
+            rows, a = todo[:, None], _take(args, todo) if batched_args else args
+            t, x = tm[rows, cols[todo]], xm[rows, cols[todo]]
+            out[todo] = _norms_batched(sde, t, x, a, batched_args)
+        return out
+
     ts = np.stack([np.asarray(p[0], dtype=float) for p in paths])
     xs = np.stack([np.asarray(p[1], dtype=float) for p in paths])
     tm, xm = 0.5 * (ts[:, 1:] + ts[:, :-1]), 0.5 * (xs[:, 1:] + xs[:, :-1])
     span = np.linalg.norm(xs[:, -1] - xs[:, 0], axis=-1)
-    ends = np.minimum(
-        np.linalg.norm(xm - xs[:, :1], axis=-1), np.linalg.norm(xm - xs[:, -1:], axis=-1)
-    )
+    d0, d1 = xm - xs[:, :1], xm - xs[:, -1:]
+    ends = np.sqrt(np.minimum(np.einsum("bki,bki->bk", d0, d0), np.einsum("bki,bki->bk", d1, d1)))
     inside = ends > END_MARGIN * span[:, None]
     rows = np.arange(B)[:, None]
     coarse = _sample(0, xm.shape[1] - 1)
-    fc = _norms_batched(sde, tm[:, coarse], xm[:, coarse], args, batched_args)
+    fc = sample(np.broadcast_to(coarse, (B, coarse.size)))
     # _near for all paths: ROWS midpoints evenly between the neighbours of the smallest |f|
     # of the first sample (np.linspace's formula; the unused places repeat the first).
     live = np.any(inside[:, coarse], axis=1) & np.all(np.isfinite(fc), axis=1)
@@ -205,7 +221,7 @@ def unstable_nodes_on_batch(sde, paths, args, batched_args=False):
     near = np.where(i < m[:, None], lo[:, None] + i * step[:, None], lo[:, None])
     near = near.round().astype(int)
     near[:, -1] = np.where(m == ROWS, hi, near[:, -1])  # linspace ends exactly at hi
-    fn = _norms_batched(sde, tm[rows, near], xm[rows, near], args, batched_args)
+    fn = sample(near)
     # _node's threshold for all paths; the Jacobian where it passes.
     fn = np.where(inside[rows, near], fn, np.inf)
     best = np.min(fn, axis=1)
