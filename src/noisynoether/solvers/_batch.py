@@ -349,11 +349,11 @@ def most_likely_paths(
     if layout == "auto":
         layout = "map" if jax.default_backend() == "cpu" else "vmap"
     # One member's work at a time ("map") or all at once ("vmap"); and the outputs: the
-    # final Hessian blocks (Newton), the path, gradient and charges of every member.
+    # final Hessian blocks (Newton), the path, gradient, charges and |f| of every member.
     work = _memory.solver_bytes(K, n, solver.name) * (B if layout == "vmap" else 1)
     blocks = 2 * n * n if solver.name == "newton" else 0  # Newton-CG keeps no Hessian blocks
     check_memory(
-        work + 8.0 * B * K * (blocks + 6 * n),
+        work + 8.0 * B * K * (blocks + 6 * n + 1),
         max_memory,
         what=f"most_likely_paths with B = {B} problems of {K} points in dimension n = {n}",
         fix="split the batch into several calls, or use fewer num_points",
