@@ -201,26 +201,21 @@ def grid_solver(fns, sde, x0, x1, args, solver, linear_solver):
 #: Linear solvers whose compiled block solve the certificate's Lanczos can use (in-program).
 _COMPILED_CERTIFICATE = ("native", "scan", "cyclic")
 
-#: Unknowns above which a single solve's certificate is compiled (one compile per grid shape,
-#: ~0.4 s; below, the host's routine costs less than that compile over a few solves: ~2.6 ms
-#: at 396 unknowns against ~0.3 ms compiled; at the default 1001 points, n = 2, 10.6 -> 7.1 ms
-#: a whole solve, measured on Fig. 1c).
-COMPILED_CERTIFICATE_MIN = 1000
-
 
 def _lowest_eigen(sde, fns, method, linear_solver, st, ts, x_int, xa, xb, args):
     """(lowest eigenvalues, eigenvectors or None, scale) of the undamped Hessian at x_int.
 
-    Newton, above COMPILED_CERTIFICATE_MIN unknowns on the CPU: the compiled shift-invert
+    Newton, above ``_zero_modes.DENSE_MAX`` unknowns on the CPU: the compiled shift-invert
     Lanczos of the batch's certificate (``_lanczos``, no eigenvectors) first; the host routine
     (ARPACK, which also gives the eigenvectors a negative or zero eigenvalue needs) only where
-    its values are not accepted or are not all positive.
+    its values are not accepted or are not all positive. Measured at K = 200, n = 2 (Fig. 1c):
+    ~2.6 ms a certificate on the host (which holds Python's GIL), ~0.2-0.9 ms compiled.
     """
     if method == "newton":
         B, C = st.aux  # the Hessian at the final iterate, from the run itself
         M, n = B.shape[:2]
         if (
-            M * n > COMPILED_CERTIFICATE_MIN
+            M * n > _zero_modes.DENSE_MAX
             and linear_solver in _COMPILED_CERTIFICATE
             and jax.default_backend() == "cpu"
         ):
