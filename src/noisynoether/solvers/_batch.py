@@ -49,6 +49,7 @@ from . import (
     _lm,
     _memory,
     _native,
+    _newton,
     _zero_modes,
 )
 from ._batch_inputs import (
@@ -188,10 +189,16 @@ def _banded_eigen(st, ts, x_int, xa, xb, args, *, known=None):
     return w, None, scale
 
 
+@functools.lru_cache(maxsize=16)
 def _certifier(linear_solver: str):
     """Jitted lowest eigenvalues (w (b, k), scale (b,), ok (b,)) of a chunk's Hessians, one
     member after another (``_lanczos``), with the batch's own block solve."""
-    return _lanczos.certifier(linear_solver, batched=True)
+    prepare = _newton.linear_factor(linear_solver)
+
+    def one(blocks):
+        return _lanczos.lowest_eigenvalues(*blocks, prepare)
+
+    return jit(lambda B, C: jax.lax.map(one, (B, C)))
 
 
 def _certificates(pending, status):

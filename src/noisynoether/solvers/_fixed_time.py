@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _lagrangian as lag
 from .._jit import jit
-from . import _assemble, _lanczos, _lm, _minimum, _native, _newton, _newton_cg, _zero_modes
+from . import _assemble, _lm, _minimum, _native, _newton, _newton_cg, _zero_modes
 from ._result import PathResult
 from ._status import Status
 
@@ -118,7 +118,7 @@ def solve(
         # The certificate: the lowest eigenvalues of the undamped Hessian at the end. The loop
         # already followed negative curvature; a negative eigenvalue here (missed by the
         # in-loop probe) is left by a step along its eigenvector and another run.
-        eig = (eigen or functools.partial(_lowest_eigen, sde, fns, method, linear_solver))(
+        eig = (eigen or functools.partial(_lowest_eigen, sde, fns, method))(
             st, ts_j, x_int, xa, xb, args
         )
         if not np.all(np.isfinite(np.asarray(eig[0]))):
@@ -198,31 +198,10 @@ def grid_solver(fns, sde, x0, x1, args, solver, linear_solver):
     return solve_grid
 
 
-#: Linear solvers whose compiled block solve the certificate's Lanczos can use (in-program).
-_COMPILED_CERTIFICATE = ("native", "scan", "cyclic")
-
-
-def _lowest_eigen(sde, fns, method, linear_solver, st, ts, x_int, xa, xb, args):
-    """(lowest eigenvalues, eigenvectors or None, scale) of the undamped Hessian at x_int.
-
-    Newton, above ``_zero_modes.DENSE_MAX`` unknowns on the CPU: the compiled shift-invert
-    Lanczos of the batch's certificate (``_lanczos``, no eigenvectors) first; the host routine
-    (ARPACK, which also gives the eigenvectors a negative or zero eigenvalue needs) only where
-    its values are not accepted or are not all positive. Measured at K = 200, n = 2 (Fig. 1c):
-    ~2.6 ms a certificate on the host (which holds Python's GIL), ~0.2-0.9 ms compiled.
-    """
+def _lowest_eigen(sde, fns, method, st, ts, x_int, xa, xb, args):
+    """(lowest eigenvalues, eigenvectors or None, scale) of the undamped Hessian at x_int."""
     if method == "newton":
         B, C = st.aux  # the Hessian at the final iterate, from the run itself
-        M, n = B.shape[:2]
-        if (
-            M * n > _zero_modes.DENSE_MAX
-            and linear_solver in _COMPILED_CERTIFICATE
-            and jax.default_backend() == "cpu"
-        ):
-            with _native.kernel_errors():
-                w, scale, ok = (np.asarray(a) for a in _lanczos.certifier(linear_solver)(B, C))
-            if bool(ok) and _zero_modes.classify(w, float(scale)) == (0, 0):
-                return w, None, float(scale)
         return _zero_modes.lowest_eigenpairs(B, C)
     # Matrix-free: the pencil (H, P) in one compiled call; bounds of H's eigenvalues with
     # their signs, and scale = lambda_max(P) ~ |H| (``_minimum.lowest_eigen_matfree``).

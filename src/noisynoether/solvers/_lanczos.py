@@ -19,8 +19,6 @@ chunk of members run on the second core while the next chunk's Newton loops run 
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 
@@ -28,7 +26,7 @@ from ._assemble import shift_diagonal
 from ._curvature import start_vector
 from ._zero_modes import NUM_LOWEST, ZERO_TOL
 
-__all__ = ["certifier", "lowest_eigenvalues"]
+__all__ = ["lowest_eigenvalues"]
 
 #: Lanczos steps (fewer when H has fewer unknowns). At K = 200, n = 2 (Fig. 1c) 16 steps give
 #: the 4 lowest eigenvalues within 1e-12 of a dense eigh, all Ritz pairs accepted; 12 do not.
@@ -86,21 +84,3 @@ def lowest_eigenvalues(B, C, prepare, *, k: int = NUM_LOWEST, steps: int = STEPS
     if m < k:
         w = jnp.concatenate([w, jnp.full(k - m, jnp.nan, w.dtype)])
     return w, scale, ok
-
-
-@functools.lru_cache(maxsize=16)
-def certifier(linear_solver: str, *, batched: bool = False):
-    """Jitted ``lowest_eigenvalues(B, C) -> (w, scale, ok)`` with the Newton solver's block
-    solve ``linear_solver`` (``_newton.linear_factor``); ``batched``: over a leading axis of
-    Hessians, one after another (``lax.map``)."""
-    from .._jit import jit
-    from ._newton import linear_factor
-
-    prepare = linear_factor(linear_solver)
-
-    def one(B, C):
-        return lowest_eigenvalues(B, C, prepare)
-
-    if batched:
-        return jit(lambda B, C: jax.lax.map(lambda bc: one(*bc), (B, C)))
-    return jit(one)
