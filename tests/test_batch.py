@@ -201,9 +201,10 @@ def test_a_member_through_an_unstable_node_is_tried_around_it_as_one_path_is():
 def test_the_batched_node_check_equals_the_one_path_check(batched_args, K):
     # 70 paths (more than one call of MEMBERS = 64, so a padded second call): straight lines
     # across a ring of radius sqrt(a) (through the source at the centre, or past it) and
-    # half-circles along it; each answer must be what the check of that one path gives (the
-    # batch computes the samples for all paths at once). K = 2602: the second sample is a
-    # full 64 midpoints (more than 64 lie between the first sample's neighbours).
+    # half-circles along it; each answer must be what the check of that one path alone gives
+    # (the same code with one path: its own compiled call, no padding across members, no
+    # stacked args) and, for a line through the centre, the source there. K = 2602: the
+    # second sample is a full 64 midpoints (more than 64 lie between the first's neighbours).
     import jax.numpy as jnp
 
     from noisynoether.solvers import _detour
@@ -229,6 +230,9 @@ def test_the_batched_node_check_equals_the_one_path_check(batched_args, K):
     for (t, xs, a), found in zip(paths, got, strict=True):
         one = _detour.unstable_node_on(ring, t, xs, a if batched_args else 1.0)
         assert (found is None) == (one is None)
+        if found is not None:  # the centre, the source (a midpoint lies on it exactly)
+            np.testing.assert_allclose(found[0], 0.0, atol=1e-12)
+            assert found[1].shape == (2, 2)  # both directions unstable there
         if one is not None:
             np.testing.assert_allclose(found[0], one[0], rtol=0, atol=1e-12)
             np.testing.assert_allclose(np.abs(found[1]), np.abs(one[1]), rtol=0, atol=1e-12)

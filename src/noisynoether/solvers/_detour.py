@@ -63,47 +63,9 @@ def _padded(idx):
     return np.concatenate([idx, np.repeat(idx[:1], ROWS - len(idx))])
 
 
-def _norms_at(sde, tm, xm, args, idx):
-    """|f| at the midpoints idx (at most ROWS of them), padded to ROWS rows."""
-    pad = _padded(idx)
-    # NumPy arrays straight into the compiled call (jnp.asarray here would be two eager
-    # dispatches, ~0.3 ms each: a third of the check's cost on a batch of small problems).
-    f = _drift_rows(sde)(tm[pad], xm[pad], args)
-    return np.linalg.norm(np.asarray(f)[: len(idx)], axis=1)
-
-
 def _sample(lo: int, hi: int) -> np.ndarray:
     """At most ROWS indices spread evenly over lo..hi (all of them if there are no more)."""
     return np.unique(np.linspace(lo, hi, min(hi - lo + 1, ROWS)).round().astype(int))
-
-
-def _layout(ts, xs):
-    """Midpoint times (K-1,) and states (K-1, n), which of them are away from the end points,
-    and the ROWS midpoints sampled first."""
-    tm = 0.5 * (ts[1:] + ts[:-1])
-    xm = 0.5 * (xs[1:] + xs[:-1])
-    span = np.linalg.norm(xs[-1] - xs[0])
-    ends = np.minimum(np.linalg.norm(xm - xs[0], axis=1), np.linalg.norm(xm - xs[-1], axis=1))
-    return tm, xm, ends > END_MARGIN * span, _sample(0, len(xm) - 1)
-
-
-def _near(coarse, fc, inside):
-    """The ROWS midpoints sampled around the smallest |f| of the first sample, or None."""
-    if not np.any(inside[coarse]) or not np.all(np.isfinite(fc)):
-        return None
-    j = int(np.argmin(np.where(inside[coarse], fc, np.inf)))
-    return _sample(coarse[max(j - 1, 0)], coarse[min(j + 1, len(coarse) - 1)])
-
-
-def _node(sde, tm, xm, inside, fc, near, fn, args):
-    """The check's last stage, from |f| at both samples (fc at the first, fn at ``near``)."""
-    fn = np.where(inside[near], fn, np.inf)
-    if not np.isfinite(np.min(fn)):
-        return None
-    k = int(near[np.argmin(fn)])
-    if np.min(fn) > NEAR * max(np.max(fc), np.max(fn[np.isfinite(fn)])):
-        return None
-    return _unstable_at(sde, tm[k], xm[k], args)
 
 
 def _unstable_at(sde, t, x, args):
@@ -128,16 +90,9 @@ def unstable_node_on(sde, ts, xs, args):
 
     |f| is evaluated at ROWS midpoints spread along the path, then at ROWS around the smallest
     (two calls of one compiled shape per model: a call at every midpoint compiled once per
-    grid size, ~7 % of a cold solve's time).
+    grid size, ~7 % of a cold solve's time). The batch's check with one path.
     """
-    if xs.shape[1] < 2:
-        return None
-    tm, xm, inside, coarse = _layout(ts, xs)
-    fc = _norms_at(sde, tm, xm, args, coarse)
-    near = _near(coarse, fc, inside)
-    if near is None:
-        return None
-    return _node(sde, tm, xm, inside, fc, near, _norms_at(sde, tm, xm, args, near), args)
+    return unstable_nodes_on_batch(sde, [(ts, xs, args)], args)[0]
 
 
 #: Members per call of the batched check (a fixed shape: one compile per model).
@@ -156,11 +111,18 @@ def _take(tree, idx):
 
 def _norms_batched(sde, t, x, args, batched_args):
     """|f| (B, R) at rows t (B, R), x (B, R, n) of B paths (R <= ROWS), MEMBERS paths a call
-    (rows padded to ROWS with their first, the last call with its first path); ``args``
-    shared, or (``batched_args``) with a leading axis of length B."""
-    fn = _drift_rows_batched(sde, bool(batched_args))
+    (rows padded to ROWS with their first, the last call with its first path); one path alone
+    in a call of ROWS rows (a large model's f at 64 x 64 padded rows would cost seconds).
+    ``args`` shared, or (``batched_args``) with a leading axis of length B."""
     B, R = t.shape
     cols = _padded(np.arange(R))
+    if B == 1:
+        a = _take(args, 0) if batched_args else args
+        # NumPy arrays straight into the compiled call (jnp.asarray here would be two eager
+        # dispatches, ~0.3 ms each: a third of the check's cost on a small problem).
+        f = np.asarray(_drift_rows(sde)(t[0][cols], x[0][cols], a))
+        return np.linalg.norm(f[:R], axis=-1)[None]
+    fn = _drift_rows_batched(sde, bool(batched_args))
     out = np.empty((B, R))
     for start in range(0, B, MEMBERS):
         part = np.arange(start, min(start + MEMBERS, B))
@@ -173,12 +135,12 @@ def _norms_batched(sde, t, x, args, batched_args):
 
 
 def unstable_nodes_on_batch(sde, paths, args, batched_args=False, *, norms=None):
-    """``unstable_node_on`` for many paths [(ts, xs, args_i)] on grids of one size, the same
-    answer for each: the layout, both samples and the threshold for all paths at once (NumPy on
-    the stacked paths), |f| for MEMBERS paths in one compiled call; the Jacobian only at the
-    few points that pass. ``args``: shared, or (``batched_args``) each path's own args_i.
-    ``norms``: per path, |f| at all its K - 1 midpoints when already known (the batch's
-    compiled call computes them), else None; only the others' samples are evaluated here."""
+    """``unstable_node_on`` for many paths [(ts, xs, args_i)] on grids of one size: the layout,
+    both samples and the threshold for all paths at once (NumPy on the stacked paths), |f|
+    for MEMBERS paths in one compiled call; the Jacobian only at the few points that pass.
+    ``args``: shared, or (``batched_args``) each path's own args_i. ``norms``: per path, |f|
+    at all its K - 1 midpoints when already known (the batch's compiled call computes them),
+    else None; only the others' samples are evaluated here."""
     B = len(paths)
     if B == 0 or paths[0][1].shape[1] < 2:
         return [None] * B
@@ -209,8 +171,8 @@ def unstable_nodes_on_batch(sde, paths, args, batched_args=False, *, norms=None)
     rows = np.arange(B)[:, None]
     coarse = _sample(0, xm.shape[1] - 1)
     fc = sample(np.broadcast_to(coarse, (B, coarse.size)))
-    # _near for all paths: ROWS midpoints evenly between the neighbours of the smallest |f|
-    # of the first sample (np.linspace's formula; the unused places repeat the first).
+    # The second sample: ROWS midpoints evenly between the neighbours of the smallest |f| of
+    # the first (np.linspace's formula; the unused places repeat the first).
     live = np.any(inside[:, coarse], axis=1) & np.all(np.isfinite(fc), axis=1)
     j = np.argmin(np.where(inside[:, coarse], fc, np.inf), axis=1)
     lo = coarse[np.maximum(j - 1, 0)]
@@ -222,7 +184,8 @@ def unstable_nodes_on_batch(sde, paths, args, batched_args=False, *, norms=None)
     near = near.round().astype(int)
     near[:, -1] = np.where(m == ROWS, hi, near[:, -1])  # linspace ends exactly at hi
     fn = sample(near)
-    # _node's threshold for all paths; the Jacobian where it passes.
+    # On a fixed point where the smallest |f| is below NEAR of the largest seen; the Jacobian
+    # only there.
     fn = np.where(inside[rows, near], fn, np.inf)
     best = np.min(fn, axis=1)
     finite = np.where(np.isfinite(fn), fn, -np.inf)
