@@ -241,9 +241,7 @@ def minimise(
             S_best = jnp.where(use_nc, S_nc, S_best)
             searched = searched & ~use_nc
         if handoff:
-            # From the step's own call (one solve with both matrices: measured 13 us an
-            # iteration less than a second call, on Fig. 1c at K = 200).
-            negative = ~definite[0]
+            negative = ~definite[0]  # from the step's own solver call
         if moves is not None:
             # A model-specific proposal (``_newton.energy_retime``), from the best point so far,
             # only in the creeping phase (the Newton step predicts a small relative gain):

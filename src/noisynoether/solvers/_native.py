@@ -115,12 +115,7 @@ def native_solve(B, C, rhs):
     Returns ``(x, ok)``; ok is False (and x zero) when H is not positive definite. CPU only
     (a custom call registered for the host platform).
     """
-    reason = _register()
-    if reason is not None:
-        raise RuntimeError(
-            f"the compiled block-tridiagonal kernel is not available: {reason}; use "
-            "linear_solver='lapack'"
-        )
+    _require()
     B, C, rhs = (jnp.asarray(a, jnp.float64) for a in (B, C, rhs))
     if rhs.ndim < 2:
         raise ValueError(f"rhs must have shape (..., M, n); got {rhs.shape}")
@@ -142,13 +137,18 @@ def native_solve(B, C, rhs):
     return jax.ffi.ffi_call(_TARGET, out, vmap_method="broadcast_all")(B, C, rhs)
 
 
-def _checked(B, C):
+def _require():
+    """Register the kernel (once), or raise RuntimeError saying why it cannot be used."""
     reason = _register()
     if reason is not None:
         raise RuntimeError(
             f"the compiled block-tridiagonal kernel is not available: {reason}; use "
             "linear_solver='lapack'"
         )
+
+
+def _checked(B, C):
+    _require()
     B, C = (jnp.asarray(a, jnp.float64) for a in (B, C))
     M, n = B.shape[-3], B.shape[-1]
     if B.shape[-2] != n or C.shape != B.shape[:-3] + (max(M - 1, 0), n, n):
@@ -177,6 +177,7 @@ def native_factor(B, C):
 def native_substitute(L, W, rhs):
     """x = H^-1 rhs from ``native_factor``'s factors (the same arithmetic as ``native_solve``;
     x = 0 from the zero factors of a failed factorisation). CPU only."""
+    _require()
     L, W, rhs = (jnp.asarray(a, jnp.float64) for a in (L, W, rhs))
     if L.shape != W.shape or L.shape[:-1] != rhs.shape:
         raise ValueError(
