@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._lagrangian import interval_term
+from .._lagrangian import interval_term, midpoints
 
 
 def full_path(x_int, xa, xb):
@@ -83,8 +83,7 @@ def _constant_d_terms(sde, ts, x_int, xa, xb, args):
     xs = full_path(x_int, xa, xb)
     n = xs.shape[1]
     h = ts[1:] - ts[:-1]
-    tm = 0.5 * (ts[:-1] + ts[1:])
-    m = 0.5 * (xs[:-1] + xs[1:])
+    tm, m = midpoints(ts, xs)
     v = (xs[1:] - xs[:-1]) / h[:, None]
 
     def at(t, y):
@@ -111,8 +110,7 @@ def _constant_d_terms(sde, ts, x_int, xa, xb, args):
     def block(P, DR):
         return 0.5 * hb * jnp.einsum("kij,kil->kjl", P, DR) - curv
 
-    g = gb[:-1] + ga[1:]
-    gscale = jnp.maximum(jnp.max(jnp.abs(ga)), jnp.max(jnp.abs(gb)))
+    g, gscale = _assemble_grad(jnp.concatenate([ga, gb], axis=1), n)
     B = block(Ab, DAb)[:-1] + block(Aa, DAa)[1:]
     C = block(Aa, DAb)[1:-1]
     return jnp.sum(vals), g, gscale, B, C

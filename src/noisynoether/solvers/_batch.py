@@ -438,8 +438,8 @@ def most_likely_paths(
         ]
         # |f| along each answer from the compiled call, where the answer is its final state
         # (not moved by an escape or a retry since): no further drift evaluations for those.
-        known = [norms[i] if np.array_equal(results[i].xs[1:-1], st.x[i]) else None for i in check]
-        found = _detour.unstable_nodes_on_batch(sde, paths, args, batched_args, norms=known)
+        along = [norms[i] if np.array_equal(results[i].xs[1:-1], st.x[i]) else None for i in check]
+        found = _detour.unstable_nodes_on_batch(sde, paths, args, batched_args, norms=along)
         for i, node in zip(check, found, strict=True):
             if node is None:
                 continue
