@@ -10,10 +10,13 @@ Discrete (``find_discrete_symmetries(permutations="graph")``): a network of 4 id
 of n/4 units with a random hidden relabelling; the automorphism group (S_4 on the blocks) must
 be found (3 generators) and verified on the drift. And n identical all-to-all units (S_n,
 n - 1 generators: the longest stabiliser chain, one refinement per level).
+``permutations="signed"`` (the double cover, 2n vertices) on the same block network (the
+biases allow no sign changes: S_4 again) and on a ring whose coupling changes sign once (the
+twisted rotation, Z_2n, one generator; no permutation alone holds).
 
 Each size runs in its own process, so that its peak RSS (``resource.getrusage``) is its own.
 
-    python benchmarks/bench_symmetry_scale.py [--sizes 32 64 128 256] [--out results/benchmarks]
+    python benchmarks/bench_symmetry_scale.py [--sizes 32 64 128 256] [--signed-sizes 256 1024]
 """
 
 from __future__ import annotations
@@ -95,21 +98,25 @@ def run_one(kind, n, dense):
             "A": [s.A.tolist() for s in syms.affine] if n <= 32 else None,
             "max_residual": max((s.residual for s in syms.affine), default=0.0),
         }
+    mode = "graph"
     if kind == "meanfield":  # n identical units, all-to-all: S_n, n - 1 generators
         W, bias = np.full((n, n), 0.5 / n), np.full(n, 0.1)
         sde = nn.SDE(drift=Biased(W, bias), diffusion=0.1)
-    else:
+    elif kind == "twisted":  # a ring whose coupling changes sign once: Z_2n, signed only
+        W, bias, mode = np.zeros((n, n)), np.zeros(n), "signed"
+        W[np.arange(1, n), np.arange(n - 1)], W[0, n - 1] = 1.2, -1.2
+        sde = nn.SDE(drift=Biased(W, bias), diffusion=0.1)
+    else:  # "discrete" (graph) or "signed" (the same network's double cover)
         sde, W, bias = block_problem(n)
+        mode = "signed" if kind == "signed" else "graph"
     pts = np.random.default_rng(1).standard_normal((8, n))
     t = time.perf_counter()
-    found = nn.find_discrete_symmetries(
-        sde, pts, times=0.0, permutations="graph", weights=(W, bias)
-    )
+    found = nn.find_discrete_symmetries(sde, pts, times=0.0, permutations=mode, weights=(W, bias))
     wall = time.perf_counter() - t
     return {
         "kind": kind,
         "n": n,
-        "method": "graph",
+        "method": mode,
         "s": wall,
         "peak_mb": peak_mb(),
         "found": len(found),
@@ -122,6 +129,7 @@ def main():
     ap.add_argument("--sizes", nargs="+", type=int, default=[32, 64, 128, 256])
     ap.add_argument("--graph-sizes", nargs="+", type=int, default=[64, 256, 1024])
     ap.add_argument("--meanfield-sizes", nargs="+", type=int, default=[256])
+    ap.add_argument("--signed-sizes", nargs="+", type=int, default=[256, 1024])
     ap.add_argument("--dense-max", type=int, default=32)
     ap.add_argument("--out", default="results/benchmarks", type=Path)
     ap.add_argument("--one", nargs=3, metavar=("KIND", "N", "DENSE"), help=argparse.SUPPRESS)
@@ -135,6 +143,7 @@ def main():
     jobs += [("continuous", n, True) for n in args.sizes if n <= args.dense_max]
     jobs += [("discrete", n, False) for n in args.graph_sizes]
     jobs += [("meanfield", n, False) for n in args.meanfield_sizes]
+    jobs += [(k, n, False) for n in args.signed_sizes for k in ("signed", "twisted")]
     rows = []
     print(f"backend: {jax.default_backend()}")
     print(f"{'kind':<11}{'n':>6}  {'method':<12}{'time s':>9}{'peak MB':>10}  found")

@@ -288,13 +288,18 @@ def _small_graphs():
     return out
 
 
+@pytest.mark.parametrize("sparse", [0.0, 1.0], ids=["dense", "sparse"])
 @pytest.mark.parametrize("name, col, E", _small_graphs(), ids=[g[0] for g in _small_graphs()])
-def test_automorphism_generators_generate_the_whole_group(name, col, E):
-    # Against brute force: every permutation of n <= 7 units tried on the graph.
+def test_automorphism_generators_generate_the_whole_group(name, col, E, sparse, monkeypatch):
+    # Against brute force: every permutation of n <= 7 units tried on the graph; refined from
+    # all n^2 pairs (dense) and from the pairs off the background label (sparse).
+    from noisynoether.symmetry import _automorphisms
     from noisynoether.symmetry._automorphisms import Graph, automorphism_generators
 
+    monkeypatch.setattr(_automorphisms, "SPARSE", sparse)
     n = len(col)
     graph = Graph(col, E)
+    assert graph._sparse == (sparse > 0)
     gens, complete = automorphism_generators(graph)
     assert complete and all(graph.is_automorphism(g) for g in gens)
     brute = {p for p in itertools.permutations(range(n)) if graph.is_automorphism(np.array(p))}
@@ -310,3 +315,118 @@ def test_a_flip_out_of_the_models_domain_is_not_a_symmetry_and_not_an_error():
     pts = np.random.default_rng(2).uniform(0.5, 2.0, (6, n))
     found = nn.find_discrete_symmetries(sde, pts, times=0.0, weights=W)
     assert len(found) == n - 1 and all(np.all(s.signs > 0) for s in found)
+
+
+# ------------------------------------------------------------------ signed permutations
+def signed_closure(syms, n, limit=10**4):
+    """All products of signed permutations ``(P x)_k = s_k x_src[k]``, as n x n matrices
+    (tuples of their entries), by breadth-first search."""
+    gens = [s.matrix for s in syms]
+    e = tuple(np.eye(n).ravel())
+    group, frontier = {e}, [np.eye(n)]
+    while frontier and len(group) < limit:
+        new = []
+        for a in frontier:
+            for g in gens:
+                c = g @ a
+                if tuple(c.ravel()) not in group:
+                    group.add(tuple(c.ravel()))
+                    new.append(c)
+        frontier = new
+    return group
+
+
+def test_signed_permutations_find_the_twisted_rotation_of_a_sign_changing_ring():
+    # Unit i drives unit i + 1 with weight w, except the wrap, which inhibits: no permutation
+    # preserves W (only x -> -x holds), but moving each value one unit on and negating the
+    # one that wraps does (its 2n-th power is the identity, its n-th x -> -x).
+    n, w = 12, 1.2
+    W = np.zeros((n, n))
+    W[np.arange(1, n), np.arange(n - 1)] = w
+    W[0, n - 1] = -w
+    sde = nn.models.noisy_rnn(W, D=0.1)
+    pts = RNG.normal(size=(6, n))
+    assert [s.name for s in nn.find_discrete_symmetries(sde, pts, times=0.0)] == ["flip x -> -x"]
+    found = nn.find_discrete_symmetries(sde, pts, times=0.0, permutations="signed")
+    twist = np.zeros((n, n))
+    twist[np.arange(1, n), np.arange(n - 1)] = 1.0
+    twist[0, n - 1] = -1.0  # (T x)_{i+1} = x_i, (T x)_1 = -x_n
+    group = signed_closure(found, n)
+    assert len(group) == 2 * n and tuple(twist.ravel()) in group
+    assert tuple(-np.eye(n).ravel()) in group
+    f = lambda x: -x + W @ np.tanh(x)  # noqa: E731  (the formula, not the model's code)
+    for s in found:
+        x = RNG.normal(size=n)
+        assert np.allclose(f(s.matrix @ x), s.matrix @ f(x), atol=1e-12)
+        assert np.allclose(s.apply(x), s.matrix @ x)
+    (t,) = found
+    assert t.name.startswith("permutation (x1 x2 x3") and t.name.endswith(", then flip x1 -> -")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_signed_search_finds_every_signed_symmetry_of_small_networks(seed):
+    # Against brute force: "pairs" checks all 2^n n! signed permutations on f and D for
+    # n <= 4. The network is made invariant under a random signed permutation T by averaging
+    # W and b over the cyclic group of T (T W T^T = W, T b = b), so the group is non-trivial;
+    # the signed search's generators must close to exactly the brute-force set.
+    rng = np.random.default_rng(seed)
+    n = 3 + seed % 2
+    T = np.zeros((n, n))
+    T[rng.permutation(n), np.arange(n)] = rng.choice([-1.0, 1.0], size=n)
+    powers, P = [], np.eye(n)
+    while not powers or not np.array_equal(P, np.eye(n)):
+        powers.append(P)
+        P = T @ P
+    W0, b0 = rng.normal(size=(n, n)), (0.3 * rng.normal(size=n)) * (seed >= 2)
+    W = sum(Q @ W0 @ Q.T for Q in powers) / len(powers)
+    b = sum(Q @ b0 for Q in powers) / len(powers)
+    sde = nn.models.noisy_rnn(W, b, D=0.1)
+    pts = RNG.normal(size=(6, n))
+    brute = nn.find_discrete_symmetries(sde, pts, times=0.0, permutations="pairs")
+    signed = nn.find_discrete_symmetries(sde, pts, times=0.0, permutations="signed")
+    want = {tuple(s.matrix.ravel()) for s in brute} | {tuple(np.eye(n).ravel())}
+    assert tuple(T.ravel()) in want or len(powers) == 1
+    assert signed_closure(signed, n) == want
+    assert all(s.residual < 1e-12 for s in signed)
+
+
+def test_signed_search_needs_weights_and_says_when_the_nonlinearity_is_not_odd():
+    n = 6
+    W = np.zeros((n, n))
+    W[np.arange(1, n), np.arange(n - 1)] = 1.0
+    W[0, n - 1] = -1.0
+    pts = RNG.normal(size=(6, n))
+    Wj = jnp.asarray(W)
+    generic = nn.SDE(drift=lambda t, x, a: -x + Wj @ jnp.tanh(x), diffusion=0.1)
+    with pytest.raises(ValueError, match="permutations='signed' needs the network's weights"):
+        nn.find_discrete_symmetries(generic, pts, permutations="signed")
+    # the same weights given: found
+    (t,) = nn.find_discrete_symmetries(generic, pts, permutations="signed", weights=W)
+    assert t.residual < 1e-12
+    # a sigmoid is not odd: the twisted rotation preserves W but is no symmetry
+    sig = nn.models.noisy_rnn(W, D=0.1, nonlinearity="sigmoid")
+    with pytest.warns(UserWarning, match="nonlinearity is not odd"):
+        assert nn.find_discrete_symmetries(sig, pts, permutations="signed") == []
+
+
+def test_sparse_refinement_gives_the_dense_colours_and_traces(monkeypatch):
+    # The same hashed sums from the pairs off the background label: the same partitions,
+    # level by level, on a directed cycle with random chords, and with one unit individualised.
+    from noisynoether.symmetry import _automorphisms
+    from noisynoether.symmetry._automorphisms import Graph, _individualise
+
+    rng = np.random.default_rng(5)
+    for n, chords in ((40, 0.0), (90, 0.02)):
+        E = 2 * (rng.random((n, n)) < chords)  # a directed cycle (and random chords)
+        E[np.arange(n), (np.arange(n) + 1) % n] = 1
+        col = np.zeros(n, dtype=np.int64)
+        out = []
+        for frac in (0.0, 1.0):
+            monkeypatch.setattr(_automorphisms, "SPARSE", frac)
+            g = Graph(col, E)
+            c0, t0 = g.refine(g.colours)
+            out.append((c0, t0, *g.refine(_individualise(c0, int(np.argmax(c0))))))
+        (c0, t0, c1, t1), (d0, u0, d1, u1) = out
+        assert np.array_equal(c0, d0) and np.array_equal(c1, d1) and t0 == u0 and t1 == u1
+        if not chords:  # one unit told apart: its neighbours in the next round, and so on
+            assert len(t0) == 1 and len(t1) >= n // 4

@@ -29,6 +29,10 @@ import numpy as np
 #: Most refinement nodes one search visits before it stops (the result is then partial).
 MAX_NODES = 2000
 
+#: A graph whose pairs other than the most common label are at most this fraction of all is
+#: refined from those pairs only (``Graph._sums``).
+SPARSE = 0.1
+
 
 def labels(values: np.ndarray, tol: float) -> np.ndarray:
     """Integer labels of an array's values, equal for values within ``tol`` of a neighbour.
@@ -67,11 +71,22 @@ class Graph:
         self.edges = np.asarray(edges, dtype=np.int64)
         rng = np.random.default_rng(seed)
         # random 64-bit codes of the edge labels and of the colours (multiset hashing)
-        self._edge_code = rng.integers(0, 2**63, size=int(self.edges.max()) + 1, dtype=np.uint64)[
-            self.edges
-        ]
+        codes = rng.integers(0, 2**63, size=int(self.edges.max()) + 1, dtype=np.uint64)
         self._colour_code = rng.integers(0, 2**63, size=self.n, dtype=np.uint64)
         self.nodes = 0
+        # A sparse graph (most pairs carry one background label, the zero weight) is refined
+        # from its other pairs only: O(edges) a round instead of O(n^2). A ring of n units
+        # needs ~n rounds after one unit is individualised (one more unit told apart each
+        # round): n = 1024, signed (2048 vertices), 96 s dense (measured).
+        background = int(np.argmax(np.bincount(self.edges.ravel())))
+        rows, cols = np.nonzero(self.edges != background)
+        self._sparse = rows.size <= SPARSE * self.n**2
+        if self._sparse:
+            self._bg_code = codes[background]
+            self._rows, self._cols = rows, cols
+            self._codes = codes[self.edges[rows, cols]]
+        else:
+            self._edge_code = codes[self.edges]
 
     def refine(self, colours: np.ndarray) -> tuple[np.ndarray, tuple]:
         """The coarsest equitable refinement of ``colours`` and its trace (cell counts).
@@ -87,9 +102,7 @@ class Graph:
         trace = []
         k = int(colours.max()) + 1
         while True:
-            cc = self._colour_code[colours]
-            out = _mix(self._edge_code + cc[None, :]).sum(axis=1, dtype=np.uint64)
-            inn = _mix(self._edge_code.T + cc[None, :]).sum(axis=1, dtype=np.uint64)
+            out, inn = self._sums(self._colour_code[colours])
             sig = np.stack([colours.astype(np.uint64), out, inn], axis=1)
             _, new = np.unique(sig, axis=0, return_inverse=True)
             new = new.ravel().astype(np.int64)
@@ -99,6 +112,23 @@ class Graph:
             if k_new == k or k_new == n:
                 return colours, tuple(trace)
             k = k_new
+
+    def _sums(self, cc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit i, the hashed multisets sum_j mix(code(i, j) + cc_j) (out) and
+        sum_j mix(code(j, i) + cc_j) (in), wrapping uint64. Sparse: every pair counted as
+        background, then corrected on the other pairs (the same sums)."""
+        if not self._sparse:
+            out = _mix(self._edge_code + cc[None, :]).sum(axis=1, dtype=np.uint64)
+            inn = _mix(self._edge_code.T + cc[None, :]).sum(axis=1, dtype=np.uint64)
+            return out, inn
+        base = _mix(self._bg_code + cc)
+        total = base.sum(dtype=np.uint64)
+        r, c = self._rows, self._cols
+        out = np.full(self.n, total, dtype=np.uint64)
+        inn = np.full(self.n, total, dtype=np.uint64)
+        np.add.at(out, r, _mix(self._codes + cc[c]) - base[c])
+        np.add.at(inn, c, _mix(self._codes + cc[r]) - base[r])
+        return out, inn
 
     def is_automorphism(self, perm: np.ndarray) -> bool:
         """True when ``i -> perm[i]`` preserves colours and every edge label."""

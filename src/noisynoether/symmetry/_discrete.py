@@ -30,12 +30,14 @@ from ._automorphisms import automorphism_generators
 from ._continuous import DEFAULT_TIMES
 from ._permutations import (
     cycles_of,
-    describe_cycles,
     describe_flip,
+    describe_signed,
     flip_candidates,
     model_graph,
     parse_weights,
     perm_mismatch,
+    signed_weight_graph,
+    unsign,
     weight_graph,
     weights_of,
 )
@@ -59,7 +61,8 @@ class DiscreteSymmetry:
         name: readable: ``"swap x1 <-> x2"``, ``"flip x2 -> -x2"``, combinations joined by
             ", ", the image ``"(x1, x2) -> (-x2, x1)"`` for other signed permutations of up to
             4 coordinates, or from the graph search ``"permutation (x1 x5)(x2 x6 x9)"``
-            (cycles, 1-based; a single transposition is a ``"swap"``).
+            (cycles, 1-based; a single transposition is a ``"swap"``), with
+            ``", then flip x5 -> -"`` where values also change sign (``"signed"``).
         residual: the largest relative mismatch of f and D on the sample (0 when exact).
     """
 
@@ -165,7 +168,7 @@ def describe_permutation(P: np.ndarray) -> str:
     return f"({', '.join(names)}) -> ({', '.join(image)})"
 
 
-_PERMUTATIONS = ("auto", "pairs", "graph")
+_PERMUTATIONS = ("auto", "pairs", "graph", "signed")
 
 #: ``permutations="auto"`` checks pairs up to this many coordinates, searches the graph above.
 PAIRS_MAX_N = 16
@@ -204,6 +207,15 @@ def find_discrete_symmetries(
       with ``.cycles``; and the sign flips x -> -x of each group of coupled units (each
       connected component of the graph; all units at once when there is one, or more than
       64), each verified the same way (an odd nonlinearity without bias: tanh networks).
+    - ``"signed"``: the signed permutations ``(P x)_sigma(i) = e_i x_i`` that preserve the
+      network's weights (``W[sigma(i), sigma(j)] = e_i e_j W[i, j]``, ``b_sigma(i) = e_i b_i``,
+      the rows of B likewise, tau and D), as automorphisms of the graph's double cover (2n
+      vertices, ``_permutations.signed_weight_graph``: about 4x the time of ``"graph"``).
+      They are symmetries when the nonlinearity is odd (tanh): e.g. a ring of units whose
+      coupling changes sign once around it has the twisted rotation, which no permutation
+      or flip alone gives. Returned are generators of the whole signed group (the
+      permutations and flips among them), each verified as above. Needs the weights
+      (``weights=`` or a ``noisy_rnn`` model).
     - ``"auto"`` (default): ``"graph"`` when ``weights`` is given or n > 16, else ``"pairs"``.
 
     Args:
@@ -214,7 +226,7 @@ def find_discrete_symmetries(
         tol: relative mismatch below which P counts as a symmetry (and relative tolerance
             within which two weights count as equal in the graph).
         args: PyTree passed to drift and diffusion.
-        permutations: ``"auto"``, ``"pairs"`` or ``"graph"`` (above).
+        permutations: ``"auto"``, ``"pairs"``, ``"graph"`` or ``"signed"`` (above).
         weights: the network's weights for ``"graph"``: W (n, n), or a tuple (W, b),
             (W, b, tau) or (W, b, tau, B) (b, tau a number or (n,), B (n, m)); None: those of
             a ``noisy_rnn`` model, else the model's Jacobian graph.
@@ -232,6 +244,8 @@ def find_discrete_symmetries(
         permutations = "graph" if weights is not None or n > PAIRS_MAX_N else "pairs"
     if permutations == "graph":
         return _graph_symmetries(sde, points, times, tol, args, weights)
+    if permutations == "signed":
+        return _signed_symmetries(sde, points, times, tol, args, weights)
     Ps = _signed_permutations(n)
     if not Ps:
         return []
@@ -275,36 +289,78 @@ def _graph_symmetries(sde, points, times, tol, args, weights):
     flips = _verified_flips(sde, points, times, tol, args, flip_candidates(coupled))
     gens, complete = automorphism_generators(graph)
     if not complete:
-        warnings.warn(
-            f"find_discrete_symmetries: the automorphism search stopped after {graph.nodes} "
-            "refinement nodes (a very regular graph): the symmetries returned hold, but the "
-            "group may have more generators",
-            stacklevel=3,
-        )
+        _warn_incomplete(graph)
     if not gens:
         return _sorted(flips)
     srcs = np.stack([np.argsort(g) for g in gens])  # unit i -> g[i]: (P x)_g[i] = x_i
+    found = _verified(sde, points, times, tol, args, srcs, np.ones(srcs.shape), "graph")
+    return _sorted(found + flips)
+
+
+def _signed_symmetries(sde, points, times, tol, args, weights):
+    """The verified generators of the group of signed permutations of the network's weights
+    (automorphisms of the double cover, ``_permutations.signed_weight_graph``)."""
+    n = points.shape[1]
+    own = weights_of(sde, args) if weights is None else weights
+    if own is None:
+        raise ValueError(
+            "permutations='signed' needs the network's weights: pass weights=W or (W, b, tau, "
+            "B), or use an nn.models.noisy_rnn model (its own weights); for a model without "
+            "weights use permutations='graph'"
+        )
+    graph = signed_weight_graph(sde, parse_weights(own, n), n, tol, args)
+    gens, complete = automorphism_generators(graph)
+    if not complete:
+        _warn_incomplete(graph)
+    pairs = [p for p in (unsign(g, n) for g in gens) if p is not None]
+    if not pairs:
+        return []
+    srcs, signs = (np.stack(a) for a in zip(*pairs, strict=True))
+    return _sorted(_verified(sde, points, times, tol, args, srcs, signs, "signed"))
+
+
+def _warn_incomplete(graph):
+    warnings.warn(
+        f"find_discrete_symmetries: the automorphism search stopped after {graph.nodes} "
+        "refinement nodes (a very regular graph): the symmetries returned hold, but the "
+        "group may have more generators",
+        stacklevel=4,
+    )
+
+
+def _verified(sde, points, times, tol, args, srcs, signs, mode):
+    """``DiscreteSymmetry`` of each candidate ``(P x)_k = signs_k x_src[k]`` under which f and
+    D are equivariant on the sample; the others dropped with a warning (the weights, or the
+    Jacobian graph, are more symmetric than the model)."""
     check_model_at(
-        sde, times, np.concatenate([points[:, s] for s in srcs]), args, what="mirrored points P x"
+        sde,
+        times,
+        np.concatenate([points[:, s] * g for s, g in zip(srcs, signs, strict=True)]),
+        args,
+        what="mirrored points P x",
     )
     tt, xx = grid(times, points)
-    res = _relative(np.asarray(perm_mismatch(sde, tt, xx, jnp.asarray(srcs), args)))
+    m = perm_mismatch(sde, tt, xx, jnp.asarray(srcs), args, True, jnp.asarray(signs))
     found, failed = [], []
-    for src, r in zip(srcs, res, strict=True):
-        cyc = cycles_of(src)
+    for src, sg, r in zip(srcs, signs, _relative(np.asarray(m)), strict=True):
         (found if r <= tol else failed).append(
-            DiscreteSymmetry(None, describe_cycles(cyc), float(r), permutation=src)
+            DiscreteSymmetry(None, describe_signed(src, sg), float(r), permutation=src, signs=sg)
         )
     if failed:
+        why = (
+            "the weights do not describe the model, or its nonlinearity is not odd "
+            "(phi(-x) = -phi(x), as tanh)"
+            if mode == "signed"
+            else "the weights do not describe the model (or, without weights, its Jacobians "
+            "at the states c (1, ..., 1) are more symmetric than the model)"
+        )
         warnings.warn(
             f"find_discrete_symmetries: {len(failed)} automorphism(s) of the graph are not "
             f"symmetries of the drift and diffusion (relative mismatch up to "
-            f"{max(s.residual for s in failed):.2g} > tol = {tol:g}) and were dropped: the "
-            "weights do not describe the model (or, without weights, its Jacobians at the "
-            "states c (1, ..., 1) are more symmetric than the model)",
-            stacklevel=3,
+            f"{max(s.residual for s in failed):.2g} > tol = {tol:g}) and were dropped: {why}",
+            stacklevel=4,
         )
-    return _sorted(found + flips)
+    return found
 
 
 def _verified_flips(sde, points, times, tol, args, candidates):

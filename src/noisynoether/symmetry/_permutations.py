@@ -78,6 +78,53 @@ def weight_graph(sde, weights, n: int, tol: float, args):
     return Graph(combine(*colours), combine(*edges)), _coupled([W, D], tol)
 
 
+def signed_weight_graph(sde, weights, n: int, tol: float, args):
+    """The graph of a network's signed permutations: its double cover, 2n vertices.
+
+    A signed permutation maps unit i to unit sigma(i) with sign e_i,
+    ``(P x)_sigma(i) = e_i x_i``. For an odd nonlinearity (tanh: phi(-x) = -phi(x)) it is a
+    symmetry of ``tau xdot = -x + W phi(x) + b + B u(t)`` with diffusion D when
+    ``W[sigma(i), sigma(j)] = e_i e_j W[i, j]``, ``b_sigma(i) = e_i b_i``,
+    ``B[sigma(i)] = e_i B[i]``, ``D[sigma(i), sigma(j)] = e_i e_j D[i, j]`` and tau is preserved.
+    Vertex (i, s), s = +-1 (index i for +, n + i for -), stands for s x_i: the edge from
+    (i, s) to (j, t) carries s t W[i, j] (and s t D[i, j] off the diagonal), the colour of
+    (i, s) is (s b_i, s B[i], tau_i, D_ii), and each pair (i, +), (i, -) is joined by an edge
+    of its own label. An automorphism then maps pairs onto pairs, (i, +) to (sigma(i), e_i):
+    the automorphisms of the cover are exactly the signed permutations above (``unsign``).
+    The global flip x -> -x (an odd network without bias) is one of them."""
+    W, b, tau, B = weights
+    sign = np.r_[np.ones(n), -np.ones(n)]
+    outer = sign[:, None] * sign[None, :]
+    colours = [np.zeros(2 * n, dtype=np.int64)]
+    if b is not None:
+        colours.append(labels(sign * np.tile(np.broadcast_to(b, (n,)), 2), tol))
+    if tau is not None:
+        colours.append(labels(np.tile(np.broadcast_to(tau, (n,)), 2), tol))
+    if B is not None:
+        colours += [labels(sign * np.tile(col, 2), tol) for col in B.T]
+    D = np.asarray(sde.D_matrix(0.0, jnp.zeros(n), args, n))
+    colours.append(labels(np.tile(np.diag(D), 2), tol))
+    pair = np.zeros((2 * n, 2 * n), dtype=np.int64)
+    pair[np.arange(n), n + np.arange(n)] = pair[n + np.arange(n), np.arange(n)] = 1
+    off = np.tile(D - np.diag(np.diag(D)), (2, 2)) * outer
+    edges = [labels(np.tile(W, (2, 2)) * outer, tol), labels(off * (1 - pair), tol), pair]
+    return Graph(combine(*colours), combine(*edges))
+
+
+def unsign(perm: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(src, signs) with ``(P x)_k = signs_k x_src[k]`` of an automorphism of the double cover
+    (``signed_weight_graph``; vertex i -> perm[i]), or None if it does not map pairs onto
+    pairs (it always does: the pair edges have their own label)."""
+    perm = np.asarray(perm)
+    up, down = perm[:n], perm[n:]
+    sigma, e = up % n, np.where(up < n, 1.0, -1.0)
+    if not np.array_equal(down % n, sigma) or not np.array_equal(down < n, up >= n):
+        return None
+    src = np.empty(n, dtype=np.int64)
+    src[sigma] = np.arange(n)
+    return src, e[src]
+
+
 def _coupled(mats, tol: float) -> np.ndarray:
     """(n, n) bool: entries of any of ``mats`` above tol times its largest, symmetrised."""
     out = np.zeros(mats[0].shape, dtype=bool)
@@ -189,6 +236,16 @@ def cycles_of(src: np.ndarray) -> list[tuple[int, ...]]:
             k = int(sigma[k])
         out.append(tuple(cyc))
     return out
+
+
+def describe_signed(src: np.ndarray, signs: np.ndarray) -> str:
+    """The name of ``(P x)_k = signs_k x_src[k]``: its cycles (``describe_cycles``), then the
+    units whose values change sign (``describe_flip``): ``"permutation (x1 x2 x3), then flip
+    x1 -> -"`` moves the value of x1 to x2, x2 to x3 and x3 to x1, then negates x1."""
+    moved, flipped = np.any(src != np.arange(len(src))), np.any(signs < 0)
+    if moved and flipped:
+        return f"{describe_cycles(cycles_of(src))}, then {describe_flip(signs)}"
+    return describe_flip(signs) if flipped else describe_cycles(cycles_of(src))
 
 
 def describe_cycles(cycles, show: int = 8) -> str:
