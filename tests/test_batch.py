@@ -277,3 +277,34 @@ def test_members_whose_compiled_certificate_is_not_accepted_get_lapacks(
         assert batch[i].converged
         assert batch[i].min_eigenvalue == pytest.approx(single.min_eigenvalue, rel=1e-9)
         assert batch[i].min_eigenvalue != 7.0
+
+
+def test_a_network_batch_certifies_on_the_host_as_one_path_does(monkeypatch):
+    # n = 8 units, K = 120: N^2 (2n - 1) = 1.4e7 > BANDED_MAX, where LAPACK's banded
+    # eigen-solver is slower than the one-path routine (at n = 64 it took 23 s a member
+    # against 2.7 s): the batch uses that routine, so its eigenvalues are one path's; and the
+    # compiled certificate is not tried (a network's clustered lowest eigenvalues).
+    import jax.numpy as jnp
+    import scipy.linalg
+
+    from noisynoether.solvers import _batch
+
+    def refused(*a, **k):
+        raise AssertionError("eig_banded called above BANDED_MAX")
+
+    monkeypatch.setattr(scipy.linalg, "eig_banded", refused)
+    monkeypatch.setattr(_batch, "_certifier", lambda s: pytest.fail("compiled certificate"))
+    n, K = 8, 120
+    assert (n * (K - 2)) ** 2 * (2 * n - 1) > _batch.BANDED_MAX
+    rng = np.random.default_rng(4)
+    W = jnp.asarray(0.8 * rng.standard_normal((n, n)) / np.sqrt(n))
+    net = nn.SDE(drift=lambda t, x, a: -x + W @ jnp.tanh(x), diffusion=0.1)
+    x0, x1 = 0.5 * rng.standard_normal((2, n)), 0.5 * rng.standard_normal((2, n))
+    batch = nn.most_likely_paths(net, x0, x1, 0.0, 1.0, num_points=K, method="newton")
+    for i in range(2):
+        single = nn.most_likely_path(net, x0[i], x1[i], 0.0, 1.0, num_points=K, method="newton")
+        assert batch[i].converged and batch[i].min_eigenvalue > 0
+        np.testing.assert_allclose(  # the same routine on Hessians equal to rounding
+            batch[i].stats["lowest_eigenvalues"], single.stats["lowest_eigenvalues"], rtol=1e-12
+        )
+        _assert_same(batch[i], single)

@@ -151,15 +151,23 @@ def _expand(mask, a):
     return mask.reshape(mask.shape + (1,) * (np.ndim(a) - 1))
 
 
-def _lowest_banded(aux):
-    """(lowest eigenvalues, scale = max|diag H|) of the block-tridiagonal Hessian ``aux``.
+#: LAPACK's banded eigen-solver reduces H to tridiagonal form in O(N^2 kd) operations (N = M n
+#: unknowns, kd = 2n - 1 its half-bandwidth); above this many, the one-path routine
+#: (shift-invert ARPACK on the banded Cholesky, linear in N) is faster. Measured on random
+#: block-tridiagonal H: N^2 kd = 4.7e5 (Fig. 1c, K = 200) 3.5 against 7.7 ms, 1.2e7 22 against
+#: 20 ms, 4.8e7 89 against 42 ms, 2.0e10 (n = 64, K = 200) 23 s against 2.7 s.
+BANDED_MAX = 1e7
 
-    LAPACK's banded eigen-solver (values only): the same lowest eigenvalues as
-    ``_zero_modes.lowest_eigenpairs`` (to rounding, ~1e-14 |H|) without the dense matrix;
-    NaN where it fails.
-    """
+
+def _lowest_host(aux):
+    """(lowest eigenvalues, eigenvectors or None, scale = max|diag H|) of the block-tridiagonal
+    Hessian ``aux`` on the host: LAPACK's banded eigen-solver (values only; the same lowest
+    eigenvalues as ``_zero_modes.lowest_eigenpairs`` to rounding, ~1e-14 |H|; NaN where it
+    fails) where it is the cheaper (``BANDED_MAX``), else the one-path routine itself."""
     B, C = (np.asarray(a) for a in aux)
     M, n, _ = B.shape
+    if float(M * n) ** 2 * (2 * n - 1) > BANDED_MAX:
+        return _zero_modes.lowest_eigenpairs(B, C)
     k = int(min(_zero_modes.NUM_LOWEST, M * n))
     scale = float(np.max(np.abs(np.diagonal(B, axis1=1, axis2=2))))
     try:
@@ -168,25 +176,26 @@ def _lowest_banded(aux):
         )
     except (np.linalg.LinAlgError, ValueError):
         w = np.full(k, np.nan)
-    return w, scale
+    return w, None, scale
 
 
 def _banded_eigen(st, ts, x_int, xa, xb, args, *, known=None):
-    """The certificate's eigenvalues (``_fixed_time.solve``'s ``eigen``), values only.
+    """The certificate's eigenvalues (``_fixed_time.solve``'s ``eigen``).
 
-    ``known``: (state, ``_lowest_banded`` of it) computed beforehand (threads, while the
-    compiled loops run the next chunk), used when ``st`` is that state. Where a negative or zero
-    eigenvalue needs the eigenvectors (an escape, the zero-mode report), or the banded solver
-    failed, the one-path routine is used: those members are treated exactly as one path.
+    ``known``: (state, ``_lowest_host`` of it or the compiled certificate's values) computed
+    beforehand (threads, while the compiled loops run the next chunk), used when ``st`` is
+    that state. Where a negative or zero eigenvalue needs the eigenvectors (an escape, the
+    zero-mode report) and they are not there, or the values are not finite, the one-path
+    routine is used: those members are treated exactly as one path.
     """
     if known is not None and st is known[0] and known[1] is not None:
-        w, scale = known[1]
+        w, V, scale = known[1]
     else:
-        w, scale = _lowest_banded(st.aux)
+        w, V, scale = _lowest_host(st.aux)
     negative, zero = _zero_modes.classify(w, scale)
-    if negative or zero or not np.all(np.isfinite(w)):
+    if V is None and (negative or zero or not np.all(np.isfinite(w))):
         return _zero_modes.lowest_eigenpairs(*(np.asarray(a) for a in st.aux))
-    return w, None, scale
+    return w, V, scale
 
 
 @functools.lru_cache(maxsize=16)
@@ -202,8 +211,8 @@ def _certifier(linear_solver: str):
 
 
 def _certificates(pending, status):
-    """{member: (lowest eigenvalues, scale)} of the converged members, from the compiled
-    certificates; LAPACK's banded solver (``_lowest_banded``) where the compiled one did not
+    """{member: (lowest eigenvalues, eigenvectors or None, scale)} of the converged members,
+    from the compiled certificates; the host (``_lowest_host``) where the compiled one did not
     accept its values, failed, or was not run (``future`` None)."""
     known = {}
     for real, (Bb, Cb), future in pending:
@@ -214,9 +223,12 @@ def _certificates(pending, status):
         for j, i in enumerate(real):
             if status[i] != _lm.CONVERGED:
                 continue
-            known[int(i)] = (w[j], float(scale[j])) if ok[j] else _lowest_banded((Bb[j], Cb[j]))
+            known[int(i)] = (w[j], None, float(scale[j])) if ok[j] else _lowest_host((Bb[j], Cb[j]))
     return known
 
+
+#: The compiled certificate (``_lanczos``) is tried up to this state dimension.
+CERTIFY_MAX_N = 4
 
 #: Members per compiled call (the batch is cut into equal chunks of at most this many).
 CHUNK = 128
@@ -373,13 +385,16 @@ def most_likely_paths(
     # The compiled certificate on the CPU with an in-program solver (native, scan, cyclic);
     # else LAPACK below: a host-callback solve per Lanczos step costs ~0.5 ms, and on a GPU
     # 16 sequential small solves per member cost more than LAPACK on the host (not measured
-    # there: kept as before).
+    # there: kept as before). Only for n <= CERTIFY_MAX_N: a network's lowest eigenvalues
+    # cluster (the lowest temporal mode times n directions, ~1 % apart), and 16 Lanczos steps
+    # do not resolve them (n = 64: none accepted, every member then went to the host anyway).
     certify = None
     if (
         solver.name == "newton"
         and solver.check_minimum
         and linear_solver != "lapack"
         and jax.default_backend() == "cpu"
+        and n <= CERTIFY_MAX_N
     ):
         certify = _certifier(linear_solver)
     # On the CPU the chunks' compiled loops also run side by side, one thread per core (XLA
