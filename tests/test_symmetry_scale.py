@@ -430,3 +430,16 @@ def test_sparse_refinement_gives_the_dense_colours_and_traces(monkeypatch):
         assert np.array_equal(c0, d0) and np.array_equal(c1, d1) and t0 == u0 and t1 == u1
         if not chords:  # one unit told apart: its neighbours in the next round, and so on
             assert len(t0) == 1 and len(t1) >= n // 4
+
+
+def test_a_signed_permutation_out_of_the_models_domain_is_dropped_not_an_error():
+    # f = W sqrt(x) - x (x > 0 only): with W = 0 the units are identical and uncoupled, so
+    # the weights' signed group also flips each unit, which leaves the domain: only the
+    # permutations remain (n - 1 generators of S_n, all signs +1).
+    n = 5
+    W = np.zeros((n, n))
+    sde = nn.SDE(drift=lambda t, x, a: 1.0 - jnp.sqrt(x), diffusion=0.1)
+    pts = np.random.default_rng(2).uniform(0.5, 2.0, (6, n))
+    found = nn.find_discrete_symmetries(sde, pts, times=0.0, weights=W, permutations="signed")
+    assert found and all(np.all(s.signs > 0) for s in found)
+    assert len(closure([s.permutation for s in found], n)) == 120

@@ -214,8 +214,10 @@ def find_discrete_symmetries(
       They are symmetries when the nonlinearity is odd (tanh): e.g. a ring of units whose
       coupling changes sign once around it has the twisted rotation, which no permutation
       or flip alone gives. Returned are generators of the whole signed group (the
-      permutations and flips among them), each verified as above. Needs the weights
-      (``weights=`` or a ``noisy_rnn`` model).
+      permutations and flips among them), each verified as above; one that takes the sample
+      out of the model's domain is dropped (with a warning when it also moves units: its
+      products with others might hold). Needs the weights (``weights=`` or a ``noisy_rnn``
+      model).
     - ``"auto"`` (default): ``"graph"`` when ``weights`` is given or n > 16, else ``"pairs"``.
 
     Args:
@@ -313,10 +315,33 @@ def _signed_symmetries(sde, points, times, tol, args, weights):
     if not complete:
         _warn_incomplete(graph)
     pairs = [p for p in (unsign(g, n) for g in gens) if p is not None]
+    # One whose sign changes take the sample out of the model's domain is not a symmetry
+    # (as for the flips of the graph mode), not an error. Dropping one that also moves units
+    # may lose products of it that hold: said.
+    inside = [_inside(sde, times, points[:, s] * g, args) for s, g in pairs]
+    lost = [
+        s for (s, _), ok in zip(pairs, inside, strict=True) if not ok and np.any(s != np.arange(n))
+    ]
+    if lost:
+        warnings.warn(
+            f"find_discrete_symmetries: {len(lost)} signed permutation(s) of the weights that "
+            "also move units take the sample out of the model's domain and were dropped; the "
+            "symmetries returned hold, but may not generate every one that does",
+            stacklevel=3,
+        )
+    pairs = [p for p, ok in zip(pairs, inside, strict=True) if ok]
     if not pairs:
         return []
     srcs, signs = (np.stack(a) for a in zip(*pairs, strict=True))
     return _sorted(_verified(sde, points, times, tol, args, srcs, signs, "signed"))
+
+
+def _inside(sde, times, points, args) -> bool:
+    try:
+        check_model_at(sde, times, points, args, what="mirrored points P x")
+    except ValueError:
+        return False
+    return True
 
 
 def _warn_incomplete(graph):
@@ -368,13 +393,7 @@ def _verified_flips(sde, points, times, tol, args, candidates):
     that takes the sample out of the model's domain (f or D not finite there) is not one (the
     permutations, which the caller asked for, keep the error that says so)."""
     n = points.shape[1]
-    inside = []
-    for s in candidates:
-        try:
-            check_model_at(sde, times, points * s, args, what="mirrored points P x")
-            inside.append(s)
-        except ValueError:
-            continue
+    inside = [s for s in candidates if _inside(sde, times, points * s, args)]
     if not inside:
         return []
     candidates = np.asarray(inside)
