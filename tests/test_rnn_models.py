@@ -72,6 +72,13 @@ def test_npz_round_trip(tmp_path, net):
     np.savez(tmp_path / "bad.npz", weights=W)
     with pytest.raises(ValueError, match="W required"):
         nn.models.noisy_rnn_from_npz(tmp_path / "bad.npz", D=0.1)
+    # tau saved as a 1-element array is that number; as a vector, an error naming tau
+    np.savez(tmp_path / "tau1.npz", W=W, tau=np.array([TAU]))
+    one = nn.models.noisy_rnn_from_npz(tmp_path / "tau1.npz", D=0.1)
+    assert float(one.drift.weights.tau) == TAU
+    np.savez(tmp_path / "tau2.npz", W=W, tau=np.full(2, TAU))
+    with pytest.raises(ValueError, match="tau in .* must be one number"):
+        nn.models.noisy_rnn_from_npz(tmp_path / "tau2.npz", D=0.1)
 
 
 def _state_dict():
@@ -189,6 +196,15 @@ def test_slow_points_are_not_fixed_points():
             lambda: nn.models.noisy_rnn(W, D=0.1, inputs=(BIN, lambda t: jnp.ones(5))),
             ValueError,
             "2 input",
+        ),
+        (lambda: nn.models.noisy_rnn(None, D=0.1), TypeError, "W is required"),
+        (lambda: nn.models.noisy_rnn([[1, 2], [3]], D=0.1), TypeError, "W must be a real"),
+        (lambda: nn.models.noisy_rnn(W, D=0.1 + 0.1j), TypeError, "D must be real"),
+        (lambda: nn.models.noisy_rnn(W, D=0.1, nonlinearity=np.tanh), TypeError, "traceable"),
+        (
+            lambda: nn.models.noisy_rnn(W, D=0.1, nonlinearity=lambda x: x.sum()),
+            ValueError,
+            "elementwise",
         ),
         (lambda: nn.models.noisy_rnn_from_torch([1, 2], D=0.1), TypeError, "state dict"),
         (lambda: nn.fixed_points(nn.models.noisy_rnn(W, D=0.1)), ValueError, "starts="),

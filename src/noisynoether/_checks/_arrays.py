@@ -217,12 +217,14 @@ def default_box(a, b, pad: float = 0.5, *, cube: bool = False) -> tuple[np.ndarr
 
 def as_matrix(value, name: str, n: int | None = None) -> np.ndarray:
     """A finite real square matrix (a number is a 1 x 1 matrix), of size n when given."""
-    if isinstance(value, str | bool) or np.iscomplexobj(value):
-        raise TypeError(f"{name} must be a real square matrix; got {value!r}")
+    if value is None:
+        raise TypeError(f"{name} is required: a real square matrix; got None")
     try:
+        if isinstance(value, str | bool) or np.iscomplexobj(value):
+            raise TypeError
         arr = np.atleast_2d(np.asarray(value, dtype=np.float64))
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a real square matrix; got {value!r}") from err
+    except (TypeError, ValueError) as err:  # complex, a string, a ragged nested list
+        raise TypeError(f"{name} must be a real square matrix; got {_short_repr(value)}") from err
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be a square matrix; got shape {arr.shape}")
     if n is not None and arr.shape != (n, n):
@@ -230,6 +232,11 @@ def as_matrix(value, name: str, n: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; got {_short(arr)}")
     return arr
+
+
+def _short_repr(value, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def as_vector(value, name: str, n: int) -> np.ndarray:

@@ -187,16 +187,41 @@ def noisy_rnn(W, b=None, *, tau=1.0, D, nonlinearity="tanh", inputs=None) -> SDE
         )
     W = as_matrix(W, "W")
     n = W.shape[0]
+    if callable(nonlinearity):
+        _check_traceable(nonlinearity, n)
     B, u = _check_inputs(inputs, n)
     weights = rnn_weights(W, b, tau=tau, B=B)
     _check_D(D, n)
     return SDE(drift=_RNNDrift(weights, nonlinearity, u), diffusion=D)
 
 
+def _check_traceable(phi, n: int) -> None:
+    """A callable nonlinearity must map (n,) to (n,) under jax's tracing (jax.numpy, not NumPy):
+    the solvers differentiate it twice."""
+    try:
+        out = jax.eval_shape(lambda x: phi(x), jax.ShapeDtypeStruct((n,), jnp.float64))
+    except Exception as err:
+        raise TypeError(
+            f"nonlinearity {phi!r} must be jax-traceable (written with jax.numpy, not NumPy): "
+            f"calling it on a traced (n,) array failed with {type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}"
+        ) from None
+    if getattr(out, "shape", None) != (n,):
+        raise ValueError(
+            f"nonlinearity must act elementwise, mapping shape ({n},) to ({n},); got "
+            f"{getattr(out, 'shape', type(out).__name__)}"
+        )
+
+
 def _check_D(D, n: int) -> None:
     if callable(D):
         return
-    arr = np.asarray(D, dtype=np.float64) if not isinstance(D, str | bool) else None
+    if not isinstance(D, str | bool) and np.iscomplexobj(D):
+        raise TypeError(f"D must be real (a number, ({n},) or ({n}, {n}) SPD); got {D!r}")
+    try:
+        arr = np.asarray(D, dtype=np.float64) if not isinstance(D, str | bool) else None
+    except (TypeError, ValueError):
+        arr = None
     if arr is None or arr.ndim > 2:
         return  # SDE's own check names the problem
     if (arr.ndim == 1 and arr.shape != (n,)) or (arr.ndim == 2 and arr.shape != (n, n)):

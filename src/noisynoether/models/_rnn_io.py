@@ -43,7 +43,13 @@ def noisy_rnn_from_npz(path, *, D, nonlinearity="tanh", u=None) -> SDE:
             f"{os.fspath(path)} must hold arrays named {NPZ_KEYS} (W required); got keys "
             f"{sorted(arrays)}"
         )
-    tau = float(arrays["tau"]) if "tau" in arrays else 1.0
+    tau = arrays.get("tau", np.asarray(1.0))
+    if tau.size != 1:
+        raise ValueError(
+            f"tau in {os.fspath(path)} must be one number (the network's time constant); got "
+            f"an array of shape {tau.shape}"
+        )
+    tau = tau.reshape(())  # a 0-d or 1-element array: noisy_rnn checks its value
     inputs = None if u is None or "B" not in arrays else (arrays["B"], u)
     if u is not None and "B" not in arrays:
         raise ValueError(f"u was given but {os.fspath(path)} holds no input weights B")

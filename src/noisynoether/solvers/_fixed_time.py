@@ -110,10 +110,13 @@ def solve(
             totals["handoffs"] += 1
             run, lam = fns["run_full"], max(float(st.lam), 1e-12)
             budget = max(budget - int(st.steps), 1)
-        if status == _lm.SADDLE:
-            status, note = -1, "at a saddle: no step along the negative curvature lowers S"
+        # At a saddle (the loop's probe found negative curvature at tolerance, and no step
+        # along its direction lowered S) the end-of-run escape below is tried too: it steps
+        # along the lowest eigenvector, with steps up to the path's extent.
+        saddle = status == _lm.SADDLE
+        if status != _lm.CONVERGED and not saddle:
             break
-        if status != _lm.CONVERGED or not solver.check_minimum:
+        if not saddle and not solver.check_minimum:
             break
         # The certificate: the lowest eigenvalues of the undamped Hessian at the end. The loop
         # already followed negative curvature; a negative eigenvalue here (missed by the
@@ -124,9 +127,13 @@ def solve(
         if not np.all(np.isfinite(np.asarray(eig[0]))):
             # A certificate that failed certifies nothing: never report a minimum from it.
             status, note = NO_CERTIFICATE, "the minimum check returned non-finite eigenvalues"
+            if saddle:
+                status, note = -1, "at a saddle: no step along the negative curvature lowers S"
             break
         negative, _ = _zero_modes.classify(eig[0][:1], eig[2])
         if not negative:
+            if saddle:  # the probe's direction had v^T H v < 0: never report a minimum
+                status, note = -1, "at a saddle: no step along the negative curvature lowers S"
             break
         if escapes >= solver.max_saddle_escapes:
             status, note = -1, f"still at a saddle after {escapes} escapes"
@@ -264,7 +271,8 @@ def _message(status, iterations, gnorm, max_steps, min_eig, escapes, note, zero)
             "may be nearly singular or the drift not smooth at this resolution; try more "
             "num_points, a better initial path (initial=...), or continuation."
         )
+    lowest = "" if min_eig is None else f" (smallest Hessian eigenvalue {min_eig:.3e})"
     return Status.SADDLE, (
-        f"did not converge: {note}" + tail + f" (smallest Hessian eigenvalue {min_eig:.3e}). "
-        "Try an initial path off the symmetry axis (initial=...)."
+        f"did not converge: {note}" + tail + lowest + ". Try an initial path off the symmetry "
+        "axis (initial=...), or more num_points."
     )
