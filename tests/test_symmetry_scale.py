@@ -443,3 +443,14 @@ def test_a_signed_permutation_out_of_the_models_domain_is_dropped_not_an_error()
     found = nn.find_discrete_symmetries(sde, pts, times=0.0, weights=W, permutations="signed")
     assert found and all(np.all(s.signs > 0) for s in found)
     assert len(closure([s.permutation for s in found], n)) == 120
+
+
+def test_matrix_free_warns_when_the_sample_has_too_few_points():
+    # n = 6 with 3 points: 18 conditions for 42 unknowns, so most of the null space is the
+    # sample's, not the model's; the message said so, now a warning does too.
+    n = 6
+    W = RNG.normal(size=(n, n)) / np.sqrt(n)
+    sde = nn.SDE(drift=lambda t, x, a: -x + jnp.asarray(W) @ jnp.tanh(x), diffusion=0.1)
+    with pytest.warns(UserWarning, match="give at least 7 points"):
+        syms = nn.find_symmetries(sde, RNG.normal(size=(3, n)), times=0.0, method="matrix-free")
+    assert "give at least 7 points" in syms.message

@@ -241,8 +241,11 @@ def _matrix_free(sde, times, points, tol, args, max_generators):
             "more points, 2n or more, or method='dense' at small n)"
         )
     if tt.size * n < n * n + n:
-        extra += (
-            f"; only {tt.size * n} conditions for {n * n + n} unknowns: give at least "
+        short = (
+            f"only {tt.size * n} conditions for {n * n + n} unknowns: give at least "
             f"{n + 1} points (the null space is at least {n * n + n - tt.size * n}-dimensional)"
         )
+        extra += "; " + short
+        # Said loudly too: the generators returned are then mostly artefacts of the sample.
+        warnings.warn(f"find_symmetries: {short}", stacklevel=3)
     return U, resids, rel, extra
