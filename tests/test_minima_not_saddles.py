@@ -159,13 +159,14 @@ def test_long_horizon_double_well_against_the_quadrature_value():
     assert coarse.stats["discretisation_indicator"] > (coarse.action - 5.0) / 5.0 > 5e-3
 
 
-def test_a_solve_stopped_at_a_saddle_says_so_and_a_batch_keeps_its_other_members():
+def test_a_solve_stopped_at_a_saddle_says_so():
     # An odd 5-unit network (no bias) from a stable state to its mirror image over T = 50 on
     # 201 points: the straight start runs through the origin, and the loop stops where the
     # gradient is at tolerance with a slight negative curvature (lowest eigenvalue ~ -4e-8)
     # along which no step lowers S. An outside check found this raising a TypeError while
-    # writing the message (no eigenvalue to quote), which took a whole batch down with it.
-    # Now the end-of-run escape is tried there too, and the result says what happened.
+    # writing the message (no eigenvalue to quote), which took a whole most_likely_paths batch
+    # down with it (a batch's members are this solve: test_batch). Now the end-of-run escape
+    # is tried there too, and the result says what happened.
     n, rng = 5, np.random.default_rng(5)
     m = rng.choice([-1.0, 1.0], n)
     W = 2.5 * np.outer(m, m) / n + 0.3 * rng.normal(size=(n, n)) / np.sqrt(n)
@@ -177,10 +178,5 @@ def test_a_solve_stopped_at_a_saddle_says_so_and_a_batch_keeps_its_other_members
     np.testing.assert_allclose(xb, -xa, atol=1e-9)  # the mirror pair of an odd network
     one = nn.most_likely_path(sde, xa, xb, 0.0, 50.0, num_points=201)
     assert not one.converged and one.status is nn.Status.SADDLE
-    assert one.min_eigenvalue < 0 and "num_points" in one.message
-    batch = nn.most_likely_paths(
-        sde, np.stack([xa, xa]), np.stack([xb, 0.5 * xb]), 0.0, np.array([50.0, 3.0]),
-        num_points=201,
-    )  # fmt: skip
-    assert list(batch.converged) == [False, True]
-    assert batch[0].status is nn.Status.SADDLE and batch[0].action == pytest.approx(one.action)
+    assert one.min_eigenvalue < 0 and one.stats["lowest_eigenvalues"][0] == one.min_eigenvalue
+    assert "saddle" in one.message and "num_points" in one.message
