@@ -23,6 +23,9 @@ from ._status import Status
 
 __all__ = ["compiled", "solve", "grid_solver", "TRACE_COUNT"]
 
+#: The note of a run the loop stopped at a saddle that the end-of-run escape did not leave.
+SADDLE_NOTE = "at a saddle: no step along the negative curvature lowers S"
+
 #: ``solve``'s own status for a converged run whose end-point certificate is not finite.
 NO_CERTIFICATE = -2
 
@@ -128,12 +131,12 @@ def solve(
             # A certificate that failed certifies nothing: never report a minimum from it.
             status, note = NO_CERTIFICATE, "the minimum check returned non-finite eigenvalues"
             if saddle:
-                status, note = -1, "at a saddle: no step along the negative curvature lowers S"
+                status, note = -1, SADDLE_NOTE
             break
         negative, _ = _zero_modes.classify(eig[0][:1], eig[2])
         if not negative:
             if saddle:  # the probe's direction had v^T H v < 0: never report a minimum
-                status, note = -1, "at a saddle: no step along the negative curvature lowers S"
+                status, note = -1, SADDLE_NOTE
             break
         if escapes >= solver.max_saddle_escapes:
             status, note = -1, f"still at a saddle after {escapes} escapes"

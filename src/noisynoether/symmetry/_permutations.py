@@ -64,18 +64,9 @@ def parse_weights(weights, n: int):
 def weight_graph(sde, weights, n: int, tol: float, args):
     """(graph, coupled): the graph of a network (edges W and off-diagonal D; colours b, tau,
     the rows of B, diag D), and which units are coupled (W or D nonzero, either direction)."""
-    W, b, tau, B = weights
-    colours = [np.zeros(n, dtype=np.int64)]
-    for v in (b, tau):
-        if v is not None:
-            colours.append(labels(np.broadcast_to(v, (n,)), tol))
-    if B is not None:
-        colours += [labels(col, tol) for col in B.T]
-    edges = [labels(W, tol)]
+    W = weights[0]
     D = np.asarray(sde.D_matrix(0.0, jnp.zeros(n), args, n))
-    colours.append(labels(np.diag(D), tol))
-    edges.append(labels(D - np.diag(np.diag(D)), tol))
-    return Graph(combine(*colours), combine(*edges)), _coupled([W, D], tol)
+    return _network_graph(weights, D, n, tol, signed=False), _coupled([W, D], tol)
 
 
 def signed_weight_graph(sde, weights, n: int, tol: float, args):
@@ -92,22 +83,38 @@ def signed_weight_graph(sde, weights, n: int, tol: float, args):
     of its own label. An automorphism then maps pairs onto pairs, (i, +) to (sigma(i), e_i):
     the automorphisms of the cover are exactly the signed permutations above (``unsign``).
     The global flip x -> -x (an odd network without bias) is one of them."""
-    W, b, tau, B = weights
-    sign = np.r_[np.ones(n), -np.ones(n)]
-    outer = sign[:, None] * sign[None, :]
-    colours = [np.zeros(2 * n, dtype=np.int64)]
-    if b is not None:
-        colours.append(labels(sign * np.tile(np.broadcast_to(b, (n,)), 2), tol))
-    if tau is not None:
-        colours.append(labels(np.tile(np.broadcast_to(tau, (n,)), 2), tol))
-    if B is not None:
-        colours += [labels(sign * np.tile(col, 2), tol) for col in B.T]
     D = np.asarray(sde.D_matrix(0.0, jnp.zeros(n), args, n))
-    colours.append(labels(np.tile(np.diag(D), 2), tol))
-    pair = np.zeros((2 * n, 2 * n), dtype=np.int64)
-    pair[np.arange(n), n + np.arange(n)] = pair[n + np.arange(n), np.arange(n)] = 1
-    off = np.tile(D - np.diag(np.diag(D)), (2, 2)) * outer
-    edges = [labels(np.tile(W, (2, 2)) * outer, tol), labels(off * (1 - pair), tol), pair]
+    return _network_graph(weights, D, n, tol, signed=True)
+
+
+def _network_graph(weights, D, n: int, tol: float, *, signed: bool) -> Graph:
+    """``weight_graph``'s graph (n vertices), or with ``signed`` its double cover (2n: the
+    vertices (i, -) with the signed values, and the pair edges)."""
+    W, b, tau, B = weights
+    copies = 2 if signed else 1
+    sign = np.repeat([1.0, -1.0][:copies], n)
+    outer = sign[:, None] * sign[None, :]
+
+    def vertex(v, signed_value):  # a per-unit value on every vertex, times s where signed
+        v = np.tile(np.broadcast_to(v, (n,)), copies)
+        return labels(sign * v if signed_value else v, tol)
+
+    colours = [np.zeros(copies * n, dtype=np.int64)]
+    if b is not None:
+        colours.append(vertex(b, True))
+    if tau is not None:
+        colours.append(vertex(tau, False))
+    if B is not None:
+        colours += [vertex(col, True) for col in B.T]
+    colours.append(vertex(np.diag(D), False))
+    off = np.tile(D - np.diag(np.diag(D)), (copies, copies)) * outer
+    edges = [labels(np.tile(W, (copies, copies)) * outer, tol)]
+    if signed:
+        pair = np.zeros((2 * n, 2 * n), dtype=np.int64)
+        pair[np.arange(n), n + np.arange(n)] = pair[n + np.arange(n), np.arange(n)] = 1
+        edges += [labels(off * (1 - pair), tol), pair]
+    else:
+        edges.append(labels(off, tol))
     return Graph(combine(*colours), combine(*edges))
 
 
