@@ -287,7 +287,7 @@ def test_a_network_batch_certifies_on_the_host_as_one_path_does(monkeypatch):
     import jax.numpy as jnp
     import scipy.linalg
 
-    from noisynoether.solvers import _batch
+    from noisynoether.solvers import _batch, _zero_modes
 
     def refused(*a, **k):
         raise AssertionError("eig_banded called above BANDED_MAX")
@@ -295,7 +295,7 @@ def test_a_network_batch_certifies_on_the_host_as_one_path_does(monkeypatch):
     monkeypatch.setattr(scipy.linalg, "eig_banded", refused)
     monkeypatch.setattr(_batch, "_certifier", lambda s: pytest.fail("compiled certificate"))
     n, K = 8, 120
-    assert (n * (K - 2)) ** 2 * (2 * n - 1) > _batch.BANDED_MAX
+    assert (n * (K - 2)) ** 2 * (2 * n - 1) > _zero_modes.BANDED_MAX
     rng = np.random.default_rng(4)
     W = jnp.asarray(0.8 * rng.standard_normal((n, n)) / np.sqrt(n))
     net = nn.SDE(drift=lambda t, x, a: -x + W @ jnp.tanh(x), diffusion=0.1)

@@ -7,6 +7,8 @@ quadrature of Eq. 13, a closed form (Lyapunov equation), the fixed-time Newton s
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,6 +18,7 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 import noisynoether as nn
+from noisynoether import _jit
 from noisynoether.solvers._geometric import path_with_energy
 from noisynoether.solvers._shooting import initial_momentum, shoot, shoot_to
 from noisynoether.transitions import (
@@ -244,7 +247,7 @@ def test_kramers_rate_has_the_known_small_noise_error():
         assert 1.4 * D < ratio < 1.7 * D, (D, ratio)
 
 
-@jax.jit
+@functools.partial(_jit.jit, runtime_bound=True)  # optimised whatever XLA_FLAGS says: it runs
 def _em_first_passage(key, D, dt, b):
     n = 2000
 

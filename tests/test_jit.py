@@ -40,3 +40,24 @@ def test_opt_out_and_unknown_options_fall_back_to_plain_jit(monkeypatch):
     assert _jit.compiler_options() == {}  # the probe's compile failed: plain jax.jit
     assert float(_jit.jit(lambda y: y + 1.0)(1.0)) == 2.0
     monkeypatch.setattr(_jit, "_probed", None)  # the next use probes again
+
+
+def test_a_runtime_bound_function_is_compiled_at_the_default_optimisation_level(monkeypatch):
+    # The Euler-Maruyama kernel runs for seconds: it keeps LLVM's optimisation even where
+    # XLA_FLAGS lowers it (the suite's fast-compile setting), as the other functions do not.
+    seen = []
+    real = jax.jit
+    monkeypatch.setattr(_jit.jax, "jit", lambda fn, **kw: seen.append(kw) or real(fn, **kw))
+    monkeypatch.setattr(_jit, "_probed", {"xla_cpu_use_fusion_emitters": False})
+    assert float(_jit.jit(lambda y: y * 3.0, runtime_bound=True)(2.0)) == 6.0
+    assert float(_jit.jit(lambda y: y * 3.0)(2.0)) == 6.0
+    with_options = [kw["compiler_options"] for kw in seen if "compiler_options" in kw]
+    assert with_options == [
+        {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 3},
+        {"xla_cpu_use_fusion_emitters": False},
+    ]
+    monkeypatch.setattr(_jit, "_probed", {})  # no options here (NOISYNOETHER_FAST_COMPILE=0)
+    seen.clear()
+    assert float(_jit.jit(lambda y: y * 3.0, runtime_bound=True)(2.0)) == 6.0
+    assert all("compiler_options" not in kw for kw in seen)
+    monkeypatch.setattr(_jit, "_probed", None)

@@ -85,7 +85,7 @@ def _compiled_chunk(sde: SDE, form: str, has_lower: bool, has_upper: bool):
         # xs[j] is the state at ts[j + 1]; keep the saved grid points after the first.
         return jnp.swapaxes(xs[saved[1:] - 1], 0, 1), hit_idx, hit_side, neg_idx, bad_idx
 
-    return jit(chunk)
+    return jit(chunk, runtime_bound=True)  # it runs for seconds: compiled optimised
 
 
 def _saved_indices(K: int, save_every: int) -> np.ndarray:

@@ -35,14 +35,12 @@ import os
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.linalg
 
 from .. import _lagrangian
 from .._checks import check_bool, check_choice, check_memory, check_sde, make_time_grid
 from .._jit import jit
 from . import (
     _assemble,
-    _banded,
     _coarse_to_fine,
     _detour,
     _lanczos,
@@ -151,32 +149,12 @@ def _expand(mask, a):
     return mask.reshape(mask.shape + (1,) * (np.ndim(a) - 1))
 
 
-#: LAPACK's banded eigen-solver reduces H to tridiagonal form in O(N^2 kd) operations (N = M n
-#: unknowns, kd = 2n - 1 its half-bandwidth); above this many, the one-path routine
-#: (shift-invert ARPACK on the banded Cholesky, linear in N) is faster. Measured on random
-#: block-tridiagonal H: N^2 kd = 4.7e5 (Fig. 1c, K = 200) 3.5 against 7.7 ms, 1.2e7 22 against
-#: 20 ms, 4.8e7 89 against 42 ms, 2.0e10 (n = 64, K = 200) 23 s against 2.7 s.
-BANDED_MAX = 1e7
-
-
 def _lowest_host(aux):
     """(lowest eigenvalues, eigenvectors or None, scale = max|diag H|) of the block-tridiagonal
-    Hessian ``aux`` on the host: LAPACK's banded eigen-solver (values only; the same lowest
-    eigenvalues as ``_zero_modes.lowest_eigenpairs`` to rounding, ~1e-14 |H|; NaN where it
-    fails) where it is the cheaper (``BANDED_MAX``), else the one-path routine itself."""
-    B, C = (np.asarray(a) for a in aux)
-    M, n, _ = B.shape
-    if float(M * n) ** 2 * (2 * n - 1) > BANDED_MAX:
-        return _zero_modes.lowest_eigenpairs(B, C)
-    k = int(min(_zero_modes.NUM_LOWEST, M * n))
-    scale = float(np.max(np.abs(np.diagonal(B, axis1=1, axis2=2))))
-    try:
-        w = scipy.linalg.eig_banded(
-            _banded.to_band(B, C), eigvals_only=True, select="i", select_range=(0, k - 1)
-        )
-    except (np.linalg.LinAlgError, ValueError):
-        w = np.full(k, np.nan)
-    return w, None, scale
+    Hessian ``aux`` on the host: ``_zero_modes.lowest_eigenpairs`` with ``vectors=False``
+    (LAPACK's banded eigen-solver where it is the cheaper, ``_zero_modes.BANDED_MAX``; the
+    one-path routine above)."""
+    return _zero_modes.lowest_eigenpairs(*(np.asarray(a) for a in aux), vectors=False)
 
 
 def _banded_eigen(st, ts, x_int, xa, xb, args, *, known=None):
@@ -186,16 +164,12 @@ def _banded_eigen(st, ts, x_int, xa, xb, args, *, known=None):
     beforehand (threads, while the compiled loops run the next chunk), used when ``st`` is
     that state. Where a negative or zero eigenvalue needs the eigenvectors (an escape, the
     zero-mode report) and they are not there, or the values are not finite, the one-path
-    routine is used: those members are treated exactly as one path.
+    routine gives them (``_zero_modes.certificate``, which is the one path's certificate):
+    those members are treated exactly as one path.
     """
-    if known is not None and st is known[0] and known[1] is not None:
-        w, V, scale = known[1]
-    else:
-        w, V, scale = _lowest_host(st.aux)
-    negative, zero = _zero_modes.classify(w, scale)
-    if V is None and (negative or zero or not np.all(np.isfinite(w))):
-        return _zero_modes.lowest_eigenpairs(*(np.asarray(a) for a in st.aux))
-    return w, V, scale
+    use = known is not None and st is known[0] and known[1] is not None
+    B, C = (np.asarray(a) for a in st.aux)
+    return _zero_modes.certificate(B, C, values=known[1] if use else None)
 
 
 @functools.lru_cache(maxsize=16)

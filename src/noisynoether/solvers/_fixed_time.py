@@ -212,7 +212,7 @@ def _lowest_eigen(sde, fns, method, st, ts, x_int, xa, xb, args):
     """(lowest eigenvalues, eigenvectors or None, scale) of the undamped Hessian at x_int."""
     if method == "newton":
         B, C = st.aux  # the Hessian at the final iterate, from the run itself
-        return _zero_modes.lowest_eigenpairs(B, C)
+        return _zero_modes.certificate(np.asarray(B), np.asarray(C))
     # Matrix-free: the pencil (H, P) in one compiled call; bounds of H's eigenvalues with
     # their signs, and scale = lambda_max(P) ~ |H| (``_minimum.lowest_eigen_matfree``).
     return _minimum.lowest_eigen_matfree(sde, ts, x_int, xa, xb, args, k=_zero_modes.NUM_LOWEST)

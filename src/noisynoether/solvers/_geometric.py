@@ -349,7 +349,9 @@ def _string_method(sde, xs, E, args, t0, solver: Geometric) -> EnergyPathResult:
     # Hessian of W, where the pin removes the tangential (re-parametrisation) directions.
     eig, negative, zero = None, 0, 0
     if converged:  # (never after a divergence or a non-finite path)
-        w, _, scale = _zero_modes.lowest_eigenpairs(*(np.asarray(a) for a in hessian))
+        w, _, scale = _zero_modes.lowest_eigenpairs(
+            *(np.asarray(a) for a in hessian), vectors=False
+        )
         eig = tuple(float(v) for v in w)
         negative, zero = _zero_modes.classify(w, scale)
         converged = negative == 0 and np.all(np.isfinite(w))
