@@ -188,6 +188,36 @@ def test_lowest_eigenpairs_match_dense_eigh(M):
             np.testing.assert_allclose(Hs @ V[i].ravel(), lam[i] * V[i].ravel(), atol=1e-8)
 
 
+def test_lowest_eigenvalues_far_above_zero_are_found_with_a_shift_just_below_them(monkeypatch):
+    # A network's lowest eigenvalues cluster far from zero, where shift-invert about zero
+    # crawls: the routine estimates the lowest one first and shifts to just below it. The
+    # values are dense eigh's, the final shift lies below the spectrum and close to it, and
+    # the values-only route (LAPACK's banded solver) gives the same.
+    import scipy.sparse.linalg as spla
+
+    from noisynoether.solvers import _zero_modes
+
+    rng = np.random.default_rng(7)
+    M, n = 400, 2
+    B = rng.normal(size=(M, n, n))
+    B = B + np.swapaxes(B, 1, 2)
+    C = rng.normal(size=(M - 1, n, n))
+    w = np.linalg.eigvalsh(_banded.to_dense(B, C))
+    B = B + (100.0 - w[0]) * np.eye(n)  # lowest 100, the next four within 1 %
+    w = w + (100.0 - w[0])
+    shifts, real = [], spla.eigsh
+    monkeypatch.setattr(spla, "eigsh", lambda *a, **k: shifts.append(k["sigma"]) or real(*a, **k))
+    lam, V, _ = _zero_modes.lowest_eigenpairs(B, C, 4)
+    np.testing.assert_allclose(lam, w[:4], rtol=1e-12)
+    H = _banded.to_dense(B, C)
+    for i in range(4):
+        np.testing.assert_allclose(H @ V[i].ravel(), lam[i] * V[i].ravel(), atol=1e-8)
+    assert 0.9 * w[0] < shifts[-1] < w[0] and shifts[0] < 0  # about zero first, then closer
+    values, none, _ = _zero_modes.lowest_eigenpairs(B, C, 4, vectors=False)
+    assert none is None
+    np.testing.assert_allclose(values, w[:4], rtol=1e-12)
+
+
 @pytest.mark.parametrize("dense", [True, False])
 def test_newton_cg_preconditioner_inverts_its_operator(monkeypatch, dense):
     """P_inv(P(R)) = R for the leak-only preconditioner, with T^-1 applied as a dense matrix

@@ -77,33 +77,102 @@ def lowest_eigenpairs(
     if N <= dense_max:
         w, V = np.linalg.eigh(_banded.to_dense(B, C))
         return w[:k], V[:, :k].T.reshape(k, M, n), scale
-    H = _banded.to_sparse(B, C)
     band = _banded.to_band(B, C)
+    H = _block_operator(B, C)  # ARPACK's shift-invert mode needs only OPinv; H for its shape
     _, info = lapack.dpbtrf(band, lower=0)
     if info == 0:  # positive definite: the eigenvalues nearest a point just below zero
         # (close to zero, so that the lowest eigenvalues are well separated after inversion;
-        # below the zero-mode threshold, so that H - sigma I stays invertible)
-        sigma = -ZERO_TOL * max(scale, 1e-300)
+        # below the zero-mode threshold, so that H - sigma I stays invertible), then, where the
+        # lowest eigenvalue lies far above it, just below that eigenvalue (``_closer_shift``).
+        sigma, factor = _closer_shift(band, -ZERO_TOL * max(scale, 1e-300), H)
     else:  # indefinite: shift to a Gershgorin lower bound of the spectrum
-        absrow = np.asarray(abs(H).sum(axis=1)).ravel()
-        diag = H.diagonal()
-        sigma = float(np.min(diag - (absrow - np.abs(diag))))
+        sigma, factor = _gershgorin_lower(B, C), None
     # Shift-invert with the banded Cholesky of H - sigma I (positive definite for both shifts):
     # linear in K, far cheaper than a general sparse LU at K ~ 10^5.
-    shifted = band.copy()
-    shifted[-1] -= sigma
-    factor, info = lapack.dpbtrf(shifted, lower=0)
     try:
-        if info != 0:
+        if factor is None:
+            factor = _shifted_factor(band, sigma)
+        if factor is None:
             raise np.linalg.LinAlgError("the shifted Hessian is not positive definite")
-        inverse = spla.LinearOperator(
-            (N, N), matvec=lambda v: lapack.dpbtrs(factor, np.reshape(v, (N, 1)), lower=0)[0]
+        w, V = spla.eigsh(
+            H, k=min(k, N - 1), sigma=sigma, which="LM", OPinv=_solve_operator(factor, N)
         )
-        w, V = spla.eigsh(H, k=min(k, N - 1), sigma=sigma, which="LM", OPinv=inverse)
     except Exception:  # ARPACK failure: report "unknown" rather than guess
         return np.full(k, np.nan), None, scale
     order = np.argsort(w)
     return w[order], V[:, order].T.reshape(-1, M, n), scale
+
+
+def _shifted_factor(band, sigma):
+    """The banded Cholesky factor of H - sigma I, or None where it is not positive definite."""
+    shifted = band.copy()
+    shifted[-1] -= sigma
+    factor, info = lapack.dpbtrf(shifted, lower=0)
+    return factor if info == 0 else None
+
+
+def _solve_operator(factor, N):
+    """(H - sigma I)^-1 as a LinearOperator, from its banded Cholesky factor."""
+    return spla.LinearOperator(
+        (N, N), matvec=lambda v: lapack.dpbtrs(factor, np.reshape(v, (N, 1)), lower=0)[0]
+    )
+
+
+def _closer_shift(band, sigma, H):
+    """(shift, its factor or None): ``sigma`` (below zero), or a shift just below the lowest
+    eigenvalue where that eigenvalue lies far above ``sigma``.
+
+    Shift-invert converges at the rate (lambda_k - sigma) / (lambda_k+1 - sigma): a network's
+    lowest eigenvalues cluster far from zero (0.2345, 0.2365, 0.2374, 0.2402 for a 64-unit
+    rate network at K = 200), where a shift about zero took 187 solves. A loose estimate of the
+    lowest eigenvalue first (k = 1, tol 1e-2: ~22 solves; a Ritz value of the inverse, so the
+    estimate lies above the eigenvalue) gives a shift at 0.95 of it, checked below the spectrum
+    by its Cholesky factorisation (else the shift about zero is kept): ~50 solves more (measured
+    0.37-0.48 s -> 0.18 s a certificate at N = 12 672, with the block operator below instead of a
+    sparse matrix, which took 0.18 s to build).
+    """
+    factor = _shifted_factor(band, sigma)
+    if factor is None:
+        return sigma, None
+    N = band.shape[1]
+    try:
+        est = spla.eigsh(
+            H, k=1, sigma=sigma, which="LM", OPinv=_solve_operator(factor, N), tol=1e-2,
+            return_eigenvectors=False,
+        )  # fmt: skip
+        closer = 0.95 * float(est[0])
+    except Exception:  # no estimate: the shift about zero
+        return sigma, factor
+    # Only far above the zero-mode threshold (|sigma|): near a zero mode H - sigma I would be
+    # nearly singular, and the shift about zero converges fast there anyway.
+    if np.isfinite(closer) and closer > 1e3 * abs(sigma):
+        better = _shifted_factor(band, closer)
+        if better is not None:
+            return closer, better
+    return sigma, factor
+
+
+def _block_operator(B, C):
+    """The block-tridiagonal matrix (B diagonal blocks, C the blocks above) as a LinearOperator."""
+    M, n, _ = B.shape
+
+    def matvec(v):
+        x = np.reshape(v, (M, n))
+        y = np.einsum("kij,kj->ki", B, x)
+        y[:-1] += np.einsum("kij,kj->ki", C, x[1:])
+        y[1:] += np.einsum("kji,kj->ki", C, x[:-1])
+        return y.ravel()
+
+    return spla.LinearOperator((M * n, M * n), matvec=matvec, dtype=B.dtype)
+
+
+def _gershgorin_lower(B, C):
+    """A lower bound of the spectrum of the block-tridiagonal (B, C): Gershgorin's discs."""
+    diag = np.diagonal(B, axis1=1, axis2=2)
+    rows = np.abs(B).sum(axis=2)
+    rows[:-1] += np.abs(C).sum(axis=2)
+    rows[1:] += np.abs(C).sum(axis=1)
+    return float(np.min(diag - (rows - np.abs(diag))))
 
 
 def certificate(B, C, *, values=None):
