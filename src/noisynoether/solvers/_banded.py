@@ -20,8 +20,6 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.linalg
-import scipy.sparse
 from scipy.linalg import lapack
 
 
@@ -129,11 +127,3 @@ def to_dense(B, C) -> np.ndarray:
             H[k * n : (k + 1) * n, (k + 1) * n : (k + 2) * n] = C[k]
             H[(k + 1) * n : (k + 2) * n, k * n : (k + 1) * n] = C[k].T
     return H
-
-
-def to_sparse(B, C):
-    """The block-tridiagonal matrix as a scipy sparse CSC matrix (from the band storage)."""
-    ab = to_band(np.asarray(B), np.asarray(C))
-    u = ab.shape[0] - 1
-    upper = scipy.sparse.dia_matrix((ab, u - np.arange(u + 1)), shape=(ab.shape[1],) * 2)
-    return (upper + upper.T - scipy.sparse.diags(ab[u])).tocsc()

@@ -149,18 +149,10 @@ def _expand(mask, a):
     return mask.reshape(mask.shape + (1,) * (np.ndim(a) - 1))
 
 
-def _lowest_host(aux):
-    """(lowest eigenvalues, eigenvectors or None, scale = max|diag H|) of the block-tridiagonal
-    Hessian ``aux`` on the host: ``_zero_modes.lowest_eigenpairs`` with ``vectors=False``
-    (LAPACK's banded eigen-solver where it is the cheaper, ``_zero_modes.BANDED_MAX``; the
-    one-path routine above)."""
-    return _zero_modes.lowest_eigenpairs(*(np.asarray(a) for a in aux), vectors=False)
-
-
 def _banded_eigen(st, ts, x_int, xa, xb, args, *, known=None):
     """The certificate's eigenvalues (``_fixed_time.solve``'s ``eigen``).
 
-    ``known``: (state, ``_lowest_host`` of it or the compiled certificate's values) computed
+    ``known``: (state, its host eigenvalues or the compiled certificate's values) computed
     beforehand (threads, while the compiled loops run the next chunk), used when ``st`` is
     that state. Where a negative or zero eigenvalue needs the eigenvectors (an escape, the
     zero-mode report) and they are not there, or the values are not finite, the one-path
@@ -186,8 +178,9 @@ def _certifier(linear_solver: str):
 
 def _certificates(pending, status):
     """{member: (lowest eigenvalues, eigenvectors or None, scale)} of the converged members,
-    from the compiled certificates; the host (``_lowest_host``) where the compiled one did not
-    accept its values, failed, or was not run (``future`` None)."""
+    from the compiled certificates; the host (``_zero_modes.lowest_eigenpairs`` with
+    ``vectors=False``) where the compiled one did not accept its values, failed, or was not
+    run (``future`` None)."""
     known = {}
     for real, (Bb, Cb), future in pending:
         ok = np.zeros(len(Bb), dtype=bool)  # a failed call: the host routine decides
@@ -197,7 +190,10 @@ def _certificates(pending, status):
         for j, i in enumerate(real):
             if status[i] != _lm.CONVERGED:
                 continue
-            known[int(i)] = (w[j], None, float(scale[j])) if ok[j] else _lowest_host((Bb[j], Cb[j]))
+            if ok[j]:
+                known[int(i)] = (w[j], None, float(scale[j]))
+            else:
+                known[int(i)] = _zero_modes.lowest_eigenpairs(Bb[j], Cb[j], vectors=False)
     return known
 
 
