@@ -12,7 +12,8 @@ Newton: the lowest Hessian eigenvalues by compiled shift-invert Lanczos, ``_lanc
 thread of its own: a compiled call releases the GIL, LAPACK's banded eigen-solver does not)
 are computed while the compiled loops run the next; on the CPU the chunks' loops themselves
 run on one thread per core. Then each member goes through the rest of the
-one-path solve from its state (``solve(first=...)``): the certificate's verdict (LAPACK's
+one-path solve from its state (``solve(first=...)``, chunk by chunk on the main thread while
+the compiled loops run the later chunks): the certificate's verdict (LAPACK's
 banded eigenvalues where Lanczos did not accept its values or the solver is the host
 callback; the full eigenpairs where a negative or zero eigenvalue needs them), escapes from a
 saddle the loop missed (as one path), the charges
@@ -176,24 +177,25 @@ def _certifier(linear_solver: str):
     return jit(lambda B, C: jax.lax.map(one, (B, C)))
 
 
-def _certificates(pending, status):
-    """{member: (lowest eigenvalues, eigenvectors or None, scale)} of the converged members,
-    from the compiled certificates; the host (``_zero_modes.lowest_eigenpairs`` with
+def _certificates(real, blocks, future, status):
+    """{member: (lowest eigenvalues, eigenvectors or None, scale)} of one chunk's converged
+    members (``real``: their indices in the batch; ``status``: the chunk's), from the
+    compiled certificates; the host (``_zero_modes.lowest_eigenpairs`` with
     ``vectors=False``) where the compiled one did not accept its values, failed, or was not
     run (``future`` None)."""
+    Bb, Cb = (np.asarray(a) for a in blocks)
+    ok = np.zeros(len(Bb), dtype=bool)  # a failed call: the host routine decides
+    if future is not None:
+        with contextlib.suppress(Exception):
+            w, scale, ok = (np.asarray(a) for a in future.result())
     known = {}
-    for real, (Bb, Cb), future in pending:
-        ok = np.zeros(len(Bb), dtype=bool)  # a failed call: the host routine decides
-        if future is not None:
-            with contextlib.suppress(Exception):
-                w, scale, ok = (np.asarray(a) for a in future.result())
-        for j, i in enumerate(real):
-            if status[i] != _lm.CONVERGED:
-                continue
-            if ok[j]:
-                known[int(i)] = (w[j], None, float(scale[j]))
-            else:
-                known[int(i)] = _zero_modes.lowest_eigenpairs(Bb[j], Cb[j], vectors=False)
+    for j, i in enumerate(real):
+        if status[j] != _lm.CONVERGED:
+            continue
+        if ok[j]:
+            known[int(i)] = (w[j], None, float(scale[j]))
+        else:
+            known[int(i)] = _zero_modes.lowest_eigenpairs(Bb[j], Cb[j], vectors=False)
     return known
 
 
@@ -371,7 +373,42 @@ def most_likely_paths(
     # runs each of these small programs on one core and releases the GIL meanwhile).
     chunks = _chunks(B)
     workers = min(len(chunks), os.cpu_count() or 1) if jax.default_backend() == "cpu" else 1
-    parts, pending = [], []
+    results = [None] * B
+
+    def grid(i):  # made only for a member that needs another solve (a retry, a detour)
+        args_i = _take(args, i) if batched_args else args
+        return grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver)
+
+    def finish(real, part, blocks, future):
+        """The rest of the one-path solve for one chunk's members, from their final states."""
+        st_c, counts_c, charges_c, _ = part
+        known = {}
+        if solver.name == "newton" and solver.check_minimum:
+            known = _certificates(real, blocks, future, st_c.status)
+        # Member j's state and charges: the leaves flattened once (a tree_map per member
+        # costs ~14 us, 2000 of them a batch).
+        (st_leaves, st_def), (ch_leaves, ch_def) = (
+            jax.tree_util.tree_flatten(a) for a in (st_c, charges_c)
+        )
+        for j, i in enumerate(real):
+            args_i = _take(args, i) if batched_args else args
+            state = st_def.unflatten([a[j] for a in st_leaves])
+            eigen = None
+            if solver.name == "newton":
+                eigen = functools.partial(_banded_eigen, known=(state, known.get(int(i))))
+            res = solve(
+                fns, sde, ts[i], xs[i], x0[i], x1[i], args_i, solver, linear_solver,
+                first=(state, {k: v[j] for k, v in counts_c.items()}), eigen=eigen,
+                charges=ch_def.unflatten([a[j] for a in ch_leaves]),
+            )  # fmt: skip
+            # As most_likely_path does, alone: a member that crept is retried coarse to fine.
+            if _coarse_to_fine.would_retry(res, solver):
+                res = _coarse_to_fine.retry(grid(i), res, ts[i], xs[i])
+            results[i] = res
+
+    # Each chunk's host work (certificate verdicts, messages) is done while the compiled loops
+    # run the later chunks: the previous chunk's, once the next one has come back.
+    parts, previous = [], None
     with (
         concurrent.futures.ThreadPoolExecutor(workers) as loops,
         concurrent.futures.ThreadPoolExecutor(1) as certs,
@@ -380,39 +417,16 @@ def most_likely_paths(
         for idx, future in zip(chunks, running, strict=True):
             st_c, counts_c, charges_c, norms_c = future.result()
             real = idx[: np.unique(idx).size]  # a padded chunk repeats its first member
-            if solver.name == "newton" and solver.check_minimum:
-                # the whole (padded) chunk: one compiled shape
-                future = None if certify is None else certs.submit(certify, *st_c.aux)
-                pending.append((real, st_c.aux, future))
-            parts.append(_take((st_c, counts_c, charges_c, norms_c), slice(0, real.size)))
-        st, counts, charges, norms = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
-        known = _certificates(pending, st.status)
-    results = []
-
-    def grid(i):  # made only for a member that needs another solve (a retry, a detour)
-        args_i = _take(args, i) if batched_args else args
-        return grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver)
-
-    # Member i's state and charges: the leaves flattened once (a tree_map per member costs
-    # ~14 us, 2000 of them a batch).
-    (st_leaves, st_def), (ch_leaves, ch_def) = (
-        jax.tree_util.tree_flatten(a) for a in (st, charges)
-    )
-    for i in range(B):
-        args_i = _take(args, i) if batched_args else args
-        first = (st_def.unflatten([a[i] for a in st_leaves]), {k: v[i] for k, v in counts.items()})
-        eigen = None
-        if solver.name == "newton":
-            eigen = functools.partial(_banded_eigen, known=(first[0], known.get(i)))
-        results.append(
-            solve(
-                fns, sde, ts[i], xs[i], x0[i], x1[i], args_i, solver, linear_solver,
-                first=first, eigen=eigen, charges=ch_def.unflatten([a[i] for a in ch_leaves]),
-            )
-        )  # fmt: skip
-        # As most_likely_path does, alone: a member that crept is retried coarse to fine.
-        if _coarse_to_fine.would_retry(results[-1], solver):
-            results[-1] = _coarse_to_fine.retry(grid(i), results[-1], ts[i], xs[i])
+            cert = None
+            if certify is not None:  # the whole (padded) chunk: one compiled shape
+                cert = certs.submit(certify, *st_c.aux)
+            part = _take((st_c, counts_c, charges_c, norms_c), slice(0, real.size))
+            parts.append(part)
+            if previous is not None:
+                finish(*previous)
+            previous = (real, part, st_c.aux, cert)
+        finish(*previous)
+    st, counts, charges, norms = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
     if initial is None:
         # One from the straight start through an unstable node is tried around it too; the
         # check for every member at once (its drift evaluations batched), the same answer.
