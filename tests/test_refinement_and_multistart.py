@@ -235,6 +235,52 @@ def test_a_ladder_level_that_creeps_still_hands_its_path_to_the_requested_grid()
     assert res.status is nn.Status.MAX_STEPS_REACHED and "did not converge either" in res.message
 
 
+def test_a_ladder_that_fails_reports_its_lower_path_and_says_when_the_path_waits():
+    """When the ladder's last solve (the requested grid) also stops at max_steps, the path with
+    the lower action is reported, and a path that waits near fixed points for most of its
+    horizon gets the long-horizon sentence. x(t) = tanh(t - 20) on [0, 40] moves faster than
+    1 % of its top speed only where sech^2(t - 20) > 0.01, |t - 20| < acosh(10): the rest,
+    1 - 2 acosh(10) / 40 = 85 % of the horizon, waits; a straight line never waits."""
+    import dataclasses
+
+    from noisynoether.solvers import _coarse_to_fine
+
+    @dataclasses.dataclass(frozen=True)
+    class Fake:
+        ts: np.ndarray
+        xs: np.ndarray
+        action: float
+        converged: bool = False
+        status: nn.Status = nn.Status.MAX_STEPS_REACHED
+        iterations: int = 10
+        grad_norm: float = 1e-6
+        message: str = "did not converge."
+        stats: dict = dataclasses.field(default_factory=dict)
+
+    ts = np.linspace(0.0, 40.0, 257)
+    waiting = np.tanh(ts - 20.0)[:, None]
+    first = Fake(ts, np.linspace(-1.0, 1.0, 257)[:, None], 2.0, iterations=200)
+    fraction = 1.0 - 2.0 * np.arccosh(10.0) / 40.0
+    for S_last, reported in ((1.5, "last"), (2.5, "first")):
+
+        def solve_grid(ts_k, xs_k, warm, budget=1, S_last=S_last):
+            path = np.tanh(ts_k - 20.0)[:, None]
+            return Fake(ts_k, path, S_last if ts_k.size == 257 else 1.0, iterations=7)
+
+        res = _coarse_to_fine.retry(solve_grid, first, ts, first.xs)
+        assert not res.converged and "did not converge either (7 iterations on 257" in res.message
+        assert res.iterations == 200 + 2 * 7  # 33 (it creeps: the ladder stops), then 257
+        if reported == "last":
+            np.testing.assert_array_equal(res.xs, waiting)
+            assert res.action == 1.5 and "5.00e-01 lower in S" in res.message
+            assert f"for {100 * fraction:.0f} % of its horizon" in res.message
+        else:  # the start's path, a straight line: no waiting, no sentence
+            assert res.action == 2.0 and "lower in S" not in res.message
+            assert "waits near fixed points" not in res.message
+    assert abs(fraction - 0.85) < 0.01
+    assert _coarse_to_fine.waiting_hint(ts, first.xs) == ""
+
+
 def test_find_paths_routes_through_at_most_max_via_stable_states_spread_out():
     # A continuum of stable states (a ring attractor) would give one via-start each.
     from noisynoether.solvers._multistart import MAX_VIA, _spread

@@ -12,8 +12,10 @@ max_steps = 3000 at S = 8.38; the ladder 33 -> 65 -> 129 -> 257 -> 513 converged
 The ladder runs only after the solve on the requested grid stopped at ``max_steps`` (each
 level is one more compile, ~1 s, so problems that converge directly never pay it). It stops at
 the first level that does not converge: if that level crept to max_steps (a finite path, lower
-in action), the requested grid is solved once more from its path; otherwise, or if that fails
-too, the start is reported as it was. Levels are
+in action), the requested grid is solved once more from its path; otherwise the start is
+reported as it was. If that last solve fails too, the lower of it and the start is reported,
+and where the path waits near fixed points for most of the horizon the message says why
+Newton creeps there (``waiting_hint``). Levels are
 uniform grids of 2^j + 1 points from ``COARSEST`` up to below half the requested size; the
 requested grid is solved last from the finest level's path.
 """
@@ -34,6 +36,7 @@ __all__ = [
     "retry",
     "retry_if_crept",
     "start_solver",
+    "waiting_hint",
 ]
 
 #: Points of the coarsest grid of the ladder.
@@ -127,5 +130,65 @@ def retry(solve_grid, first, ts, xs):
             f"was solved coarse to fine ({ladder} points; {total} iterations in all)"
         )
         return replace_result(res, message=res.message + note, stats=stats, iterations=total)
-    note = f" Coarse to fine ({ladder} points) did not converge either: {res.message}"
-    return replace_result(first, message=first.message + note, stats=stats, iterations=total)
+    last = f"{int(res.iterations)} iterations on {res.ts.size} points"
+    gnorm = getattr(res, "grad_norm", None)
+    if gnorm is not None and np.isfinite(gnorm):
+        last += f", gradient norm {gnorm:.2e}"
+    note = f" Coarse to fine ({ladder} points) did not converge either ({last})"
+    out = first
+    if _lower_on_same_grid(res, first):
+        # Neither converged; the ladder's last solve (the requested grid from its path) went
+        # further down: report that path, not the start's.
+        out = res
+        note += f"; the path reported is its last one, {first.action - res.action:.2e} lower in S"
+    note += "." + waiting_hint(out.ts, out.xs)
+    return replace_result(out, message=first.message + note, stats=stats, iterations=total)
+
+
+def _lower_on_same_grid(res, first) -> bool:
+    """Whether ``res`` is a finite path on ``first``'s grid with a lower action."""
+    S_res, S_first = getattr(res, "action", None), getattr(first, "action", None)
+    return (
+        S_res is not None
+        and S_first is not None
+        and res.ts.size == first.ts.size
+        and np.all(np.isfinite(res.xs))
+        and np.isfinite(S_res)
+        and S_res < S_first
+    )
+
+
+#: A path "waits" on an interval whose speed is below this fraction of its top speed.
+WAIT_SPEED = 1e-2
+
+#: ``waiting_hint`` speaks when at least this fraction of the intervals wait.
+WAIT_FRACTION = 0.5
+
+
+def waiting_hint(ts, xs) -> str:
+    """A sentence for the message of a long-horizon solve that crept, or "".
+
+    Where the path waits near fixed points for most of its horizon (``WAIT_FRACTION`` of its
+    intervals slower than ``WAIT_SPEED`` times its top speed), when it leaves each of them is
+    decided by exponentially small terms, and Newton creeps along that flat direction
+    (docs/robustness.md, "What fails", item 7: a 3-unit network at T = 40 creeps for thousands
+    of steps while S changes by 1e-9 relative).
+    """
+    ts, xs = np.asarray(ts), np.asarray(xs)
+    if ts.size < 3 or not np.all(np.isfinite(xs)):
+        return ""
+    speed = np.linalg.norm(np.diff(xs, axis=0), axis=1) / np.diff(ts)
+    top = float(np.max(speed))
+    if not top > 0:
+        return ""
+    waiting = float(np.mean(speed < WAIT_SPEED * top))
+    if waiting < WAIT_FRACTION:
+        return ""
+    return (
+        f" The path waits near fixed points for {100 * waiting:.0f} % of its horizon: over so "
+        "long a horizon when it leaves each one is nearly free (exponentially small terms "
+        "decide it), and Newton creeps along that flat direction; S then usually changes far "
+        "below the grid's error, but the path is not certified as a minimum. Try a shorter "
+        "duration (the waiting costs almost nothing), a larger max_steps, or quasipotential/"
+        "barrier for the infinite-time limit."
+    )
