@@ -157,6 +157,19 @@ def _rate64():
     return sde, 0.5 * rng.standard_normal(64), 0.5 * rng.standard_normal(64)
 
 
+def _tanh3():
+    """docs/robustness.md item 7: W = 2.5 m m^T / 3 + 0.3 G / sqrt(3), from a stable state to
+    its mirror image through the saddle at 0 (a washboard of departure times at T = 40)."""
+    rng = np.random.default_rng(3)
+    m = rng.choice([-1.0, 1.0], 3)
+    G = rng.standard_normal((3, 3))
+    W = 2.5 * np.outer(m, m) / 3 + 0.3 * G / np.sqrt(3)
+    sde = nn.SDE(drift=RateNet(tuple(map(tuple, W))), diffusion=0.05)
+    stable = [p.x for p in nn.fixed_points(sde, starts=[2 * m, -2 * m]) if p.kind == "stable"]
+    a, b = sorted(stable, key=lambda x: float(x @ m))
+    return sde, a, b
+
+
 A_NN = ((-1.0, 3.0), (0.0, -2.0))  # non-normal stable drift
 D_CORR = ((0.2, 0.15), (0.15, 0.3))  # correlated, anisotropic
 RATE3_A = _rate3()[1][0]
@@ -311,6 +324,9 @@ PROBLEMS: list[Problem] = [
             (RATE3_A,) * 3, ref=R3_INF, ref_how=R3_INF_HOW),
     Problem("rate-3 quasipotential at saddle", "network", "quasipotential",
             lambda: _rate3()[0], (-RATE3_A,) * 3, (0, 0, 0), ref=R3_INF, ref_how=R3_INF_HOW),
+    Problem("tanh-3 network T=40", "network", "fixed", _tanh3, None, None, 40, 401,
+            80.53604938910992, SAME,
+            note="trust-ncg creeps too: 400 iterations from each of 9 starts, |g| 2e-8 to 9e-6"),
     Problem("rate-64 random network T=1", "network", "fixed", _rate64, None, None, 1, 200,
             122.16997679552013, SAME, starts={"random_directions": 4}),
 ]

@@ -263,22 +263,68 @@ def test_a_ladder_that_fails_reports_its_lower_path_and_says_when_the_path_waits
     fraction = 1.0 - 2.0 * np.arccosh(10.0) / 40.0
     for S_last, reported in ((1.5, "last"), (2.5, "first")):
 
-        def solve_grid(ts_k, xs_k, warm, budget=1, S_last=S_last):
+        def solve_grid(ts_k, xs_k, warm, budget=1, *, max_steps=None, S_last=S_last):
+            if max_steps is not None:  # a departure-search candidate: higher, no convergence
+                return Fake(ts_k, xs_k, S_last + 1.0, iterations=1)
             path = np.tanh(ts_k - 20.0)[:, None]
             return Fake(ts_k, path, S_last if ts_k.size == 257 else 1.0, iterations=7)
 
         res = _coarse_to_fine.retry(solve_grid, first, ts, first.xs)
         assert not res.converged and "did not converge either (7 iterations on 257" in res.message
-        assert res.iterations == 200 + 2 * 7  # 33 (it creeps: the ladder stops), then 257
+        search = res.stats["coarse_to_fine"].get("departure_search")
         if reported == "last":
+            # One transition, waits of 85 % around it: all 10 shifts fit, each one iteration,
+            # none lower: one round.
+            assert search == dict(rounds=1, iterations=10, converged=False)
+            assert res.iterations == 200 + 2 * 7 + 10  # 33 (creeps: the ladder stops), 257
             np.testing.assert_array_equal(res.xs, waiting)
             assert res.action == 1.5 and "5.00e-01 lower in S" in res.message
             assert f"for {100 * fraction:.0f} % of its horizon" in res.message
-        else:  # the start's path, a straight line: no waiting, no sentence
+            assert "did not converge (1 rounds)" in res.message
+        else:  # the start's path, a straight line: no waiting, no search, no sentence
+            assert search is None and res.iterations == 200 + 2 * 7
             assert res.action == 2.0 and "lower in S" not in res.message
             assert "waits near fixed points" not in res.message
     assert abs(fraction - 0.85) < 0.01
     assert _coarse_to_fine.waiting_hint(ts, first.xs) == ""
+
+
+def test_a_long_horizon_creep_converges_once_its_transitions_are_moved_by_whole_steps():
+    """A 3-unit tanh network (docs/robustness.md, "What fails", item 7), from a stable state
+    to its mirror image through the saddle at 0, T = 40 on 101 points: Newton creeps along
+    the washboard of departure times (2346 iterations from the path after 200), and with
+    max_steps = 200 coarse to fine creeps too (its last solve gets 2000). Moving the path's
+    transitions by whole grid steps, each candidate polished briefly, ends at a certified
+    minimum: lower than the crept path, and within the washboard's spacing (~1e-8 relative)
+    of the minimum that a long independent Newton run reaches from the crept path."""
+    from noisynoether.solvers import _departures
+
+    rng = np.random.default_rng(3)
+    m = rng.choice([-1.0, 1.0], 3)
+    G = rng.standard_normal((3, 3))
+    sde = nn.models.noisy_rnn(2.5 * np.outer(m, m) / 3 + 0.3 * G / np.sqrt(3), D=0.05)
+    stable = [p.x for p in nn.fixed_points(sde, starts=[2 * m, -2 * m]) if p.kind == "stable"]
+    a, b = sorted(stable, key=lambda x: float(x @ m))
+    kw = dict(num_points=101, max_steps=200)
+    crept = nn.most_likely_path(sde, a, b, 0.0, 40.0, coarse_to_fine=False, **kw)
+    assert crept.status is nn.Status.MAX_STEPS_REACHED
+    res = nn.most_likely_path(sde, a, b, 0.0, 40.0, **kw)
+    search = res.stats["coarse_to_fine"]["departure_search"]
+    assert res.converged and search["converged"] and search["rounds"] <= _departures.ROUNDS
+    assert "moving the path's transitions by whole grid steps" in res.message
+    assert res.min_eigenvalue > 0 and res.action <= crept.action
+    assert nn.action(sde, res.ts, res.xs) == pytest.approx(res.action, rel=1e-12)
+    long = nn.most_likely_path(
+        sde, a, b, 0.0, 40.0, num_points=101, max_steps=5000, coarse_to_fine=False,
+        initial=crept.xs,
+    )  # fmt: skip
+    assert long.converged and long.iterations > 1000  # the creep the search avoids
+    assert res.action == pytest.approx(long.action, rel=1e-7)
+    # Two transitions (up to the saddle, down from it); moved by s, the points keep their order.
+    (lo, hi), _ = _departures.transitions(crept.ts, crept.xs)
+    moved = _departures.shifted(crept.xs, lo, hi, -3)
+    np.testing.assert_array_equal(moved[lo - 3 : hi - 2], crept.xs[lo : hi + 1])
+    assert moved.shape == crept.xs.shape and np.array_equal(moved[[0, -1]], crept.xs[[0, -1]])
 
 
 def test_find_paths_routes_through_at_most_max_via_stable_states_spread_out():

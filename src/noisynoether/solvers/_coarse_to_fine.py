@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _mesh
+from . import _departures, _mesh
 from ._result import replace_result
 from ._status import Status
 
@@ -141,6 +141,28 @@ def retry(solve_grid, first, ts, xs):
         # further down: report that path, not the start's.
         out = res
         note += f"; the path reported is its last one, {first.action - res.action:.2e} lower in S"
+    if getattr(out, "action", None) is not None and np.all(np.isfinite(out.xs)):
+        # Last resort over a long horizon: the transitions moved by whole grid steps.
+        found, rounds, its = _departures.search(solve_grid, out)
+        if rounds:
+            info["departure_search"] = dict(
+                rounds=rounds, iterations=its, converged=found is not None
+            )
+        total += its
+        if found is not None:
+            note = (
+                f"; the start crept to max_steps = {first.iterations} on {ts.size} points, and "
+                f"so did coarse to fine ({ladder} points); moving the path's transitions by "
+                f"whole grid steps ({rounds} round(s) of short solves) then converged "
+                f"({total} iterations in all)"
+            )
+            stats = {**stats, **found.stats, "coarse_to_fine": info}
+            return replace_result(
+                found, message=found.message + note, stats=stats, iterations=total
+            )
+        if rounds:
+            note += f"; moving its transitions by whole grid steps did not converge ({rounds} "
+            note += "rounds)"
     note += "." + waiting_hint(out.ts, out.xs)
     return replace_result(out, message=first.message + note, stats=stats, iterations=total)
 

@@ -194,14 +194,17 @@ def solve(
 
 
 def grid_solver(fns, sde, x0, x1, args, solver, linear_solver):
-    """``solve_grid(ts, xs, warm, budget=1) -> PathResult``: ``solve`` on any grid from the
-    path xs; ``warm`` (the start is a converged coarser solution) uses the damping 1e-8;
-    ``budget`` multiplies the solver's ``max_steps``."""
+    """``solve_grid(ts, xs, warm, budget=1, *, max_steps=None) -> PathResult``: ``solve`` on
+    any grid from the path xs; ``warm`` (the start is a converged coarser solution, or close to
+    a minimum) uses the damping 1e-8; ``budget`` multiplies the solver's ``max_steps``;
+    ``max_steps`` replaces it (a short polish: ``_departures.search``)."""
     warm_solver = solver.replace(damping=1e-8)
 
-    def solve_grid(ts, xs, warm, budget=1):
+    def solve_grid(ts, xs, warm, budget=1, *, max_steps=None):
         use = warm_solver if warm else solver
-        if budget != 1:
+        if max_steps is not None:
+            use = use.replace(max_steps=int(max_steps))
+        elif budget != 1:
             use = use.replace(max_steps=budget * use.max_steps)
         return solve(fns, sde, ts, xs, x0, x1, args, use, linear_solver)
 
