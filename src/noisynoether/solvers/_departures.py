@@ -20,6 +20,11 @@ first, and compared after it.
   search, the lowest such one; otherwise the lowest-action candidate becomes the path and
   the next round starts from it, up to ``ROUNDS`` rounds while the action goes down.
 
+It runs last, from the path that the ladder's last solve (10 x max_steps) relaxed along the
+washboard: run after only max_steps of that solve, it failed on all 5 networks of the same
+family tried (costing ~1600 iterations more), and from a straight start that crept far from
+the minimum a polished candidate could be a costlier local minimum that the ladder avoids.
+
 Measured on that network (T = 40, 401 points): from the path after 200 crept iterations, 4
 rounds (0.96 s) end at a certified minimum S* = 80.5360493255, where 2400 iterations of
 Newton had not converged; from the ladder's path, one round (3 iterations).
