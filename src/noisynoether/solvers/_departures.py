@@ -21,8 +21,9 @@ first, and compared after it.
   the next round starts from it, up to ``ROUNDS`` rounds while the action goes down.
 
 It runs last, from the path that the ladder's last solve (10 x max_steps) relaxed along the
-washboard: run after only max_steps of that solve, it failed on all 5 networks of the same
-family tried (costing ~1600 iterations more), and from a straight start that crept far from
+washboard: run after only max_steps of that solve, it converged on 1 of 5 networks of the
+same family tried, in its 4th round, and failed on the other 4 (~1600 iterations more each),
+and from a straight start that crept far from
 the minimum a polished candidate could be a costlier local minimum that the ladder avoids.
 
 Measured on that network (T = 40, 401 points): from the path after 200 crept iterations, 4
