@@ -1,4 +1,4 @@
-"""Matrix-free damped Newton-CG for large state dimension (selected when n > 64).
+"""Matrix-free damped Newton-CG for large state dimension (selected when n > 32).
 
 The Hessian is never formed: conjugate gradients uses Hessian-vector products (forward-over-
 reverse derivatives of the action; XLA shares the repeated Jacobian products, so this costs

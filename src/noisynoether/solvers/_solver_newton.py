@@ -65,7 +65,7 @@ class Newton(_NewtonOptions):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class NewtonCG(_NewtonOptions):
-    """Matrix-free damped Newton-CG (Hessian-vector products; the default for n > 64).
+    """Matrix-free damped Newton-CG (Hessian-vector products; the default for n > 32).
 
     Options as ``Newton`` (without ``linear_solver``), and:
         max_cg: most (preconditioned) CG iterations per Newton step.
