@@ -253,6 +253,28 @@ def test_hostile_input_is_a_clear_error_at_the_entry_point(call, exc, words):
         assert w in str(info.value), (w, str(info.value))
 
 
+def test_cyclic_reduction_is_refused_on_the_cpu_where_it_deadlocks():
+    """linear_solver='cyclic' on the CPU above n = 8: the compiled loop deadlocked there with
+    jaxlib 0.10.2 (n = 9-64 measured, every run; n <= 8 never), so both entry points refuse it
+    before compiling, naming n and what to use instead."""
+    import jax
+
+    if jax.default_backend() != "cpu":
+        pytest.skip("the deadlock and the guard are CPU-only")
+    n = 9
+    sde = nn.models.ornstein_uhlenbeck(-np.eye(n), 0.1 * np.eye(n))
+    x0, x1 = np.zeros(n), np.ones(n)
+    cyclic = nn.Newton(linear_solver="cyclic")
+    for call in (
+        lambda: nn.most_likely_path(sde, x0, x1, 0.0, 1.0, num_points=20, solver=cyclic),
+        lambda: nn.most_likely_paths(sde, x0, x1[None], 0.0, 1.0, num_points=20, solver=cyclic),
+    ):
+        with pytest.raises(ValueError, match="cyclic") as err:
+            call()
+        for word in ("n = 9 > 8", "deadlocks", "'native'", "xla_cpu_enable_concurrency"):
+            assert word in str(err.value)
+
+
 def test_memory_is_estimated_before_allocating():
     # 10^7 points at n = 2 used 9.9 GB: refused at once, with the estimate and what to change.
     with pytest.raises(ValueError, match=r"about 9.\d+ GiB.*limit of 4 GiB.*num_points"):

@@ -346,9 +346,9 @@ def most_likely_paths(
     xs = _initial_paths(initial, ts, x0, x1)
     _check_paths(sde, ts, xs, args, batched_args, "the initial path")
     if isinstance(solver, Newton) and solver.linear_solver == "auto":
-        linear_solver = _linear_solver(solver, K) if jax.default_backend() == "cpu" else "cyclic"
+        linear_solver = _linear_solver(solver, K, n) if jax.default_backend() == "cpu" else "cyclic"
     else:
-        linear_solver = _linear_solver(solver, K)
+        linear_solver = _linear_solver(solver, K, n)
     max_cg = solver.max_cg if isinstance(solver, NewtonCG) else 2000
     fns, cheap, full = _batched(sde, solver.name, linear_solver, int(max_cg), batched_args, layout)
     inputs = (ts, xs[:, 1:-1], x0, x1, args, batched_args, solver)

@@ -6,6 +6,8 @@ is in ``_fixed_time.py``, the adaptive refinement (``accuracy=``) in ``_refine.p
 
 from __future__ import annotations
 
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -65,10 +67,32 @@ def _resolve(solver, method: str, options: dict, n: int):
     return configure(None, cls(), (cls,), options, entry="most_likely_path")
 
 
-def _linear_solver(solver, K: int) -> str:
-    """The linear solver to use on K points (checked against the backend and the kernel)."""
+#: ``linear_solver="cyclic"`` on the CPU is refused above this state dimension: there its
+#: compiled Newton loop deadlocks (jaxlib 0.10.2; every thread idle, the call never returns;
+#: docs/benchmarks.md). Block cyclic reduction is meant for accelerators anyway.
+CYCLIC_CPU_MAX_N = 8
+
+#: The XLA flag that avoids that deadlock when set before JAX starts (measured).
+_CYCLIC_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
+
+
+def _linear_solver(solver, K: int, n: int = 1) -> str:
+    """The linear solver to use on K points in dimension n (checked against the backend, the
+    kernel, and the CPU deadlock of ``"cyclic"`` above ``CYCLIC_CPU_MAX_N``)."""
     if not isinstance(solver, Newton):  # Newton-CG: only the key of the compiled functions
         return _newton.auto_linear_solver(K)
+    if (
+        solver.linear_solver == "cyclic"
+        and jax.default_backend() == "cpu"
+        and n > CYCLIC_CPU_MAX_N
+        and _CYCLIC_FLAG not in os.environ.get("XLA_FLAGS", "").split()
+    ):
+        raise ValueError(
+            f"linear_solver='cyclic' on the CPU with state dimension n = {n} > "
+            f"{CYCLIC_CPU_MAX_N}: its compiled loop deadlocks there (jaxlib {jax.__version__}: "
+            "every thread idle, the call never returns). Use 'auto' or 'native' (the CPU "
+            f"default), 'scan' or 'lapack'; or set XLA_FLAGS={_CYCLIC_FLAG} before JAX starts"
+        )
     if solver.linear_solver == "native" and not (
         jax.default_backend() == "cpu" and _native.native_available()
     ):
@@ -185,7 +209,7 @@ def most_likely_path(
     _memory.check_solver_memory(largest, n, solver.name, max_memory, entry="most_likely_path")
     xs = _initial_path(initial, ts, x0, x1)
     check_model_on_path(sde, ts, xs, args, what="the initial path")
-    linear_solver = _linear_solver(solver, K)
+    linear_solver = _linear_solver(solver, K, n)
     max_cg = solver.max_cg if isinstance(solver, NewtonCG) else 2000
     fns = compiled(sde, solver.name, linear_solver, int(max_cg))
     # Warm (from a previous grid's solution, nearly converged): damping 1e-8.

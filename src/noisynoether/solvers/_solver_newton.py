@@ -40,7 +40,8 @@ class Newton(_NewtonOptions):
         max_steps: most damped Newton steps per run.
         linear_solver: ``"auto"``, ``"native"`` (compiled block Cholesky, CPU), ``"lapack"``
             (banded LAPACK through a callback), ``"cyclic"`` (block cyclic reduction, pure
-            JAX; GPU at large K) or ``"scan"`` (block Cholesky in ``lax.scan``).
+            JAX; GPU at large K; refused on the CPU for n > 8, where jaxlib 0.10.2 deadlocks
+            in it) or ``"scan"`` (block Cholesky in ``lax.scan``).
         damping: initial damping relative to the Hessian's diagonal; None: 1e-5 from the
             straight line, 1e-8 from a given initial path.
         check_minimum: certify the end point from the lowest Hessian eigenvalues (and count
