@@ -255,7 +255,7 @@ def test_hostile_input_is_a_clear_error_at_the_entry_point(call, exc, words):
 
 def test_cyclic_reduction_is_refused_on_the_cpu_where_it_deadlocks():
     """linear_solver='cyclic' on the CPU above n = 8: the compiled loop deadlocked there with
-    jaxlib 0.10.2 (n = 9-64 measured, every run; n <= 8 never), so both entry points refuse it
+    jaxlib 0.10.2 (measured at n = 9 to 16, 32, 64; never at n <= 8), so both entry points refuse it
     before compiling, naming n and what to use instead."""
     import jax
 
