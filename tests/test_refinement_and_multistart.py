@@ -1,5 +1,7 @@
 """accuracy= (adaptive grids with an error estimate), fixed points, and find_paths."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -235,27 +237,30 @@ def test_a_ladder_level_that_creeps_still_hands_its_path_to_the_requested_grid()
     assert res.status is nn.Status.MAX_STEPS_REACHED and "did not converge either" in res.message
 
 
+@dataclasses.dataclass(frozen=True)
+class _FakeResult:
+    """A stand-in for a PathResult that stopped at max_steps (the ladder's tests)."""
+
+    ts: np.ndarray
+    xs: np.ndarray
+    action: float
+    converged: bool = False
+    status: nn.Status = nn.Status.MAX_STEPS_REACHED
+    iterations: int = 10
+    grad_norm: float = 1e-6
+    message: str = "did not converge."
+    stats: dict = dataclasses.field(default_factory=dict)
+
+
 def test_a_ladder_that_fails_reports_its_lower_path_and_says_when_the_path_waits():
     """When the ladder's last solve (the requested grid) also stops at max_steps, the path with
     the lower action is reported, and a path that waits near fixed points for most of its
     horizon gets the long-horizon sentence. x(t) = tanh(t - 20) on [0, 40] moves faster than
     1 % of its top speed only where sech^2(t - 20) > 0.01, |t - 20| < acosh(10): the rest,
     1 - 2 acosh(10) / 40 = 85 % of the horizon, waits; a straight line never waits."""
-    import dataclasses
-
     from noisynoether.solvers import _coarse_to_fine
 
-    @dataclasses.dataclass(frozen=True)
-    class Fake:
-        ts: np.ndarray
-        xs: np.ndarray
-        action: float
-        converged: bool = False
-        status: nn.Status = nn.Status.MAX_STEPS_REACHED
-        iterations: int = 10
-        grad_norm: float = 1e-6
-        message: str = "did not converge."
-        stats: dict = dataclasses.field(default_factory=dict)
+    Fake = _FakeResult
 
     ts = np.linspace(0.0, 40.0, 257)
     waiting = np.tanh(ts - 20.0)[:, None]
@@ -325,6 +330,31 @@ def test_a_long_horizon_creep_converges_once_its_transitions_are_moved_by_whole_
     moved = _departures.shifted(crept.xs, lo, hi, -3)
     np.testing.assert_array_equal(moved[lo - 3 : hi - 2], crept.xs[lo : hi + 1])
     assert moved.shape == crept.xs.shape and np.array_equal(moved[[0, -1]], crept.xs[[0, -1]])
+
+
+def test_the_departure_search_stops_at_its_rounds_or_its_budget():
+    """Candidates that keep lowering S without converging: the search goes on round after
+    round from the lowest one, up to ROUNDS, and starts no round once the candidates'
+    iterations reach the budget. One transition (tanh(t - 20) on [0, 40], 257 points), all
+    10 shifts fit: 10 candidates of 20 iterations a round."""
+    from noisynoether.solvers import _departures
+
+    def Fake(ts, xs, action):  # noqa: N802 (a result class, as above)
+        return _FakeResult(ts, xs, action, iterations=20)
+
+    ts = np.linspace(0.0, 40.0, 257)
+    calls = []
+
+    def solve_grid(ts_k, xs_k, warm, *, max_steps):
+        assert warm and max_steps == _departures.POLISH_STEPS
+        calls.append(1)
+        return Fake(ts_k, xs_k, 1.0 - len(calls))  # each lower than all before
+
+    path = Fake(ts, np.tanh(ts - 20.0)[:, None], 1.0)
+    assert len(_departures.transitions(ts, path.xs)) == 1
+    assert _departures.search(solve_grid, path) == (None, _departures.ROUNDS, 200 * 4)
+    calls.clear()
+    assert _departures.search(solve_grid, path, budget=250) == (None, 2, 400)
 
 
 def test_find_paths_routes_through_at_most_max_via_stable_states_spread_out():

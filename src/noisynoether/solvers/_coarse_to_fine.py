@@ -143,7 +143,9 @@ def retry(solve_grid, first, ts, xs):
         note += f"; the path reported is its last one, {first.action - res.action:.2e} lower in S"
     if getattr(out, "action", None) is not None and np.all(np.isfinite(out.xs)):
         # Last resort over a long horizon: the transitions moved by whole grid steps.
-        found, rounds, its = _departures.search(solve_grid, out)
+        # At most what the ladder's last solve was allowed (``first`` stopped at max_steps).
+        budget = FINAL_BUDGET * max(int(first.iterations), 1)
+        found, rounds, its = _departures.search(solve_grid, out, budget=budget)
         if rounds:
             info["departure_search"] = dict(
                 rounds=rounds, iterations=its, converged=found is not None

@@ -18,7 +18,9 @@ first, and compared after it.
 - each candidate gets ``POLISH_STEPS`` Newton iterations on the same grid (no new compile);
 - a candidate that converges (certified) at an action no higher than the path's ends the
   search, the lowest such one; otherwise the lowest-action candidate becomes the path and
-  the next round starts from it, up to ``ROUNDS`` rounds while the action goes down.
+  the next round starts from it, up to ``ROUNDS`` rounds while the action goes down and the
+  candidates' iterations stay within the caller's budget (``_coarse_to_fine``: 10 x
+  max_steps, what the ladder's last solve was allowed).
 
 It runs last, from the path that the ladder's last solve (10 x max_steps) relaxed along the
 washboard: run after only max_steps of that solve, it converged on 1 of 5 networks of the
@@ -91,20 +93,23 @@ def shifted(xs, lo: int, hi: int, s: int):
     return np.concatenate(parts, axis=0)
 
 
-def search(solve_grid, res):
+def search(solve_grid, res, *, budget: int | None = None):
     """A certified minimum found by moving ``res``'s transitions (see the module docstring), as
     ``(result, rounds, iterations)``, or ``(None, rounds, iterations)`` (rounds 0: the path
     has no transitions, nothing waits).
 
     ``res``: a finite path that crept (its ``ts``, ``xs``, ``action``).
     ``solve_grid(ts, xs, warm, max_steps=...) -> PathResult``: a fixed-time solve on ts.
-    ``iterations``: the candidates' Newton iterations in all.
+    ``iterations``: the candidates' Newton iterations in all. ``budget``: no new round
+    starts once they reach it (the caller passes what its own last solve was allowed).
     """
     ts, xs, S = np.asarray(res.ts), np.asarray(res.xs), float(res.action)
     iterations = 0
     if not transitions(ts, xs):
         return None, 0, 0
     for rnd in range(1, ROUNDS + 1):
+        if budget is not None and iterations >= budget:
+            return None, rnd - 1, iterations
         tried = []
         for lo, hi in transitions(ts, xs):
             for s in SHIFTS:
