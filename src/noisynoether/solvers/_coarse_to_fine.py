@@ -182,9 +182,6 @@ def _lower_on_same_grid(res, first) -> bool:
     )
 
 
-#: A path "waits" on an interval whose speed is below this fraction of its top speed.
-WAIT_SPEED = 1e-2
-
 #: ``waiting_hint`` speaks when at least this fraction of the intervals wait.
 WAIT_FRACTION = 0.5
 
@@ -193,7 +190,7 @@ def waiting_hint(ts, xs) -> str:
     """A sentence for the message of a long-horizon solve that crept, or "".
 
     Where the path waits near fixed points for most of its horizon (``WAIT_FRACTION`` of its
-    intervals slower than ``WAIT_SPEED`` times its top speed), when it leaves each of them is
+    intervals slower than ``_departures.WAIT_SPEED`` times its top speed), when it leaves each is
     decided by exponentially small terms, and Newton creeps along that flat direction
     (docs/robustness.md, "What fails", item 7: a 3-unit network at T = 40 creeps for thousands
     of steps while S changes by 1e-9 relative).
@@ -205,7 +202,7 @@ def waiting_hint(ts, xs) -> str:
     top = float(np.max(speed))
     if not top > 0:
         return ""
-    waiting = float(np.mean(speed < WAIT_SPEED * top))
+    waiting = float(np.mean(speed < _departures.WAIT_SPEED * top))
     if waiting < WAIT_FRACTION:
         return ""
     return (
