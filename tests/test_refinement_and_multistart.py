@@ -189,25 +189,31 @@ def test_find_paths_on_fig1c_at_T40_without_continuation():
         assert other["action"] > ps.paths[0].action + 1.0
 
 
+@dataclasses.dataclass(frozen=True)
+class _FakeResult:
+    """A stand-in for a PathResult that stopped at max_steps (the ladder's tests)."""
+
+    ts: np.ndarray
+    xs: np.ndarray
+    action: float
+    converged: bool = False
+    status: nn.Status = nn.Status.MAX_STEPS_REACHED
+    iterations: int = 10
+    grad_norm: float = 1e-6
+    message: str = "did not converge."
+    stats: dict = dataclasses.field(default_factory=dict)
+
+
 def test_a_ladder_level_that_creeps_still_hands_its_path_to_the_requested_grid():
     """``_coarse_to_fine.retry`` on a stand-in solver (Fig. 1c at T = 10, K = 2001, in the
     robustness zoo: the 257-point level creeps to max_steps, the requested grid from its path
     converges to the same-grid minimum; stopping the ladder there left it unconverged).
     The requested grid is tried once from the crept level, skipping the levels between; a
     level that fails otherwise (a non-finite path) ends the ladder with the first result."""
-    import dataclasses
-
     from noisynoether.solvers import _coarse_to_fine
 
-    @dataclasses.dataclass(frozen=True)
-    class Fake:
-        ts: np.ndarray
-        xs: np.ndarray
-        converged: bool
-        status: nn.Status
-        iterations: int = 10
-        message: str = ""
-        stats: dict = dataclasses.field(default_factory=dict)
+    def Fake(ts, xs, converged, status, iterations=10):  # noqa: N802 (a result class)
+        return _FakeResult(ts, xs, 1.0, converged, status, iterations)
 
     def solver(outcomes):
         seen = []
@@ -235,21 +241,6 @@ def test_a_ladder_level_that_creeps_still_hands_its_path_to_the_requested_grid()
     res = _coarse_to_fine.retry(solve_grid, first, ts, xs)
     assert seen == [33, 65] and res is not first and not res.converged
     assert res.status is nn.Status.MAX_STEPS_REACHED and "did not converge either" in res.message
-
-
-@dataclasses.dataclass(frozen=True)
-class _FakeResult:
-    """A stand-in for a PathResult that stopped at max_steps (the ladder's tests)."""
-
-    ts: np.ndarray
-    xs: np.ndarray
-    action: float
-    converged: bool = False
-    status: nn.Status = nn.Status.MAX_STEPS_REACHED
-    iterations: int = 10
-    grad_norm: float = 1e-6
-    message: str = "did not converge."
-    stats: dict = dataclasses.field(default_factory=dict)
 
 
 def test_a_ladder_that_fails_reports_its_lower_path_and_says_when_the_path_waits():

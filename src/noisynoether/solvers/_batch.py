@@ -379,12 +379,12 @@ def most_likely_paths(
         args_i = _take(args, i) if batched_args else args
         return grid_solver(fns, sde, x0[i], x1[i], args_i, solver, linear_solver)
 
-    def finish(real, part, blocks, future):
+    def finish(real, part, future):
         """The rest of the one-path solve for one chunk's members, from their final states."""
         st_c, counts_c, charges_c, _ = part
         known = {}
         if solver.name == "newton" and solver.check_minimum:
-            known = _certificates(real, blocks, future, st_c.status)
+            known = _certificates(real, st_c.aux, future, st_c.status)
         # Member j's state and charges: the leaves flattened once (a tree_map per member
         # costs ~14 us, 2000 of them a batch).
         (st_leaves, st_def), (ch_leaves, ch_def) = (
@@ -424,7 +424,7 @@ def most_likely_paths(
             parts.append(part)
             if previous is not None:
                 finish(*previous)
-            previous = (real, part, st_c.aux, cert)
+            previous = (real, part, cert)
         finish(*previous)
     st, counts, charges, norms = jax.tree_util.tree_map(lambda *a: np.concatenate(a), *parts)
     if initial is None:

@@ -131,9 +131,8 @@ def retry(solve_grid, first, ts, xs):
         )
         return replace_result(res, message=res.message + note, stats=stats, iterations=total)
     last = f"{int(res.iterations)} iterations on {res.ts.size} points"
-    gnorm = getattr(res, "grad_norm", None)
-    if gnorm is not None and np.isfinite(gnorm):
-        last += f", gradient norm {gnorm:.2e}"
+    if np.isfinite(res.grad_norm):
+        last += f", gradient norm {res.grad_norm:.2e}"
     note = f" Coarse to fine ({ladder} points) did not converge either ({last})"
     out = first
     if _lower_on_same_grid(res, first):
@@ -141,7 +140,7 @@ def retry(solve_grid, first, ts, xs):
         # further down: report that path, not the start's.
         out = res
         note += f"; the path reported is its last one, {first.action - res.action:.2e} lower in S"
-    if getattr(out, "action", None) is not None and np.all(np.isfinite(out.xs)):
+    if np.all(np.isfinite(out.xs)):
         # Last resort over a long horizon: the transitions moved by whole grid steps.
         # At most what the ladder's last solve was allowed (``first`` stopped at max_steps).
         budget = FINAL_BUDGET * max(int(first.iterations), 1)
@@ -171,14 +170,11 @@ def retry(solve_grid, first, ts, xs):
 
 def _lower_on_same_grid(res, first) -> bool:
     """Whether ``res`` is a finite path on ``first``'s grid with a lower action."""
-    S_res, S_first = getattr(res, "action", None), getattr(first, "action", None)
     return (
-        S_res is not None
-        and S_first is not None
-        and res.ts.size == first.ts.size
+        res.ts.size == first.ts.size
         and np.all(np.isfinite(res.xs))
-        and np.isfinite(S_res)
-        and S_res < S_first
+        and np.isfinite(res.action)
+        and res.action < first.action
     )
 
 
@@ -195,11 +191,9 @@ def waiting_hint(ts, xs) -> str:
     (docs/robustness.md, "What fails", item 7: a 3-unit network at T = 40 creeps for thousands
     of steps while S changes by 1e-9 relative).
     """
-    ts, xs = np.asarray(ts), np.asarray(xs)
-    if ts.size < 3 or not np.all(np.isfinite(xs)):
+    if np.size(ts) < 3 or not np.all(np.isfinite(xs)):
         return ""
-    speed = np.linalg.norm(np.diff(xs, axis=0), axis=1) / np.diff(ts)
-    top = float(np.max(speed))
+    speed, top = _departures.speeds(ts, xs)
     if not top > 0:
         return ""
     waiting = float(np.mean(speed < _departures.WAIT_SPEED * top))

@@ -37,7 +37,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["POLISH_STEPS", "ROUNDS", "SHIFTS", "WAIT_SPEED", "search", "shifted", "transitions"]
+__all__ = [
+    "POLISH_STEPS",
+    "ROUNDS",
+    "SHIFTS",
+    "WAIT_SPEED",
+    "search",
+    "shifted",
+    "speeds",
+    "transitions",
+]
 
 #: Grid steps by which each transition is moved (negative: earlier).
 SHIFTS = (-8, -5, -3, -2, -1, 1, 2, 3, 5, 8)
@@ -56,12 +65,18 @@ WAIT_SPEED = 1e-2
 MAX_TRANSITIONS = 4
 
 
+def speeds(ts, xs):
+    """(K - 1,) speed |x_{k+1} - x_k| / dt_k of each interval, and the top one (0 where the
+    path has no interval or does not move; not finite where the path is not)."""
+    ts, xs = np.asarray(ts), np.asarray(xs)
+    speed = np.linalg.norm(np.diff(xs, axis=0), axis=1) / np.diff(ts)
+    return speed, (float(np.max(speed)) if speed.size else 0.0)
+
+
 def transitions(ts, xs) -> list[tuple[int, int]]:
     """The path's transitions: (lo, hi) with intervals lo..hi-1 moving (points lo..hi), the
     ``MAX_TRANSITIONS`` of largest top speed, in time order; [] where nothing waits."""
-    ts, xs = np.asarray(ts), np.asarray(xs)
-    speed = np.linalg.norm(np.diff(xs, axis=0), axis=1) / np.diff(ts)
-    top = float(np.max(speed)) if speed.size else 0.0
+    speed, top = speeds(ts, xs)
     if not (np.isfinite(top) and top > 0):
         return []
     moving = speed >= WAIT_SPEED * top
@@ -105,13 +120,14 @@ def search(solve_grid, res, *, budget: int | None = None):
     """
     ts, xs, S = np.asarray(res.ts), np.asarray(res.xs), float(res.action)
     iterations = 0
-    if not transitions(ts, xs):
-        return None, 0, 0
     for rnd in range(1, ROUNDS + 1):
+        runs = transitions(ts, xs)
+        if not runs and rnd == 1:
+            return None, 0, 0
         if budget is not None and iterations >= budget:
             return None, rnd - 1, iterations
         tried = []
-        for lo, hi in transitions(ts, xs):
+        for lo, hi in runs:
             for s in SHIFTS:
                 start = shifted(xs, lo, hi, s)
                 if start is None:
