@@ -52,7 +52,7 @@ else:
             sources=["src/noisynoether/solvers/_blocktri.cc"],
             include_dirs=[include],
             language="c++",
-            extra_compile_args=["-std=c++17", "-O2", "-fvisibility=hidden"],
+            extra_compile_args=["-std=c++17", "-O3", "-fvisibility=hidden"],
             optional=True,
         )
     )

@@ -270,7 +270,7 @@ def test_members_whose_compiled_certificate_is_not_accepted_get_lapacks(
         b = np.shape(B)[0]
         return np.full((b, 4), 7.0), np.ones(b), np.zeros(b, dtype=bool)
 
-    monkeypatch.setattr(_batch, "_certifier", lambda linear_solver: declining)
+    monkeypatch.setattr(_batch, "_certifier", lambda: declining)
     sde, x0, x1 = problem
     batch = nn.most_likely_paths(sde, x0, x1, 0.0, 1.0, num_points=K)  # compiled: same shape
     for i, single in enumerate(solved[1]):
@@ -293,7 +293,7 @@ def test_a_network_batch_certifies_on_the_host_as_one_path_does(monkeypatch):
         raise AssertionError("eig_banded called above BANDED_MAX")
 
     monkeypatch.setattr(scipy.linalg, "eig_banded", refused)
-    monkeypatch.setattr(_batch, "_certifier", lambda s: pytest.fail("compiled certificate"))
+    monkeypatch.setattr(_batch, "_certifier", lambda: pytest.fail("compiled certificate"))
     n, K = 8, 120
     assert (n * (K - 2)) ** 2 * (2 * n - 1) > _zero_modes.BANDED_MAX
     rng = np.random.default_rng(4)

@@ -1,7 +1,5 @@
 """Autodiff gradient and block Hessian against finite differences; banded solves against dense."""
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -242,36 +240,103 @@ def test_newton_cg_preconditioner_inverts_its_operator(monkeypatch, dense):
     np.testing.assert_allclose(P(R), T @ np.asarray(R) @ np.linalg.inv(D0), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("M, n", [(100, 2), (40, 3), (1, 2)])
-def test_compiled_lanczos_certificate_matches_a_dense_eigh(M, n):
-    """The batch's compiled certificate (_lanczos): the 4 lowest eigenvalues of a positive
-    definite block-tridiagonal H to 1e-10 of a dense eigh, accepted (ok); an indefinite H and
-    one with fewer than 4 unknowns are not accepted (the caller then uses LAPACK)."""
+def _lanczos_routes():
+    """The certificate's fast route, inside a compiled call and from NumPy (kernel only)."""
     from noisynoether.solvers import _lanczos
 
-    rng = np.random.default_rng(M + n)
-    # a path-like Hessian: stiff time coupling (1/dt), a different stiffness per component
-    # (distinct lowest eigenvalues: near-degenerate ones are not accepted at 16 steps, and
-    # LAPACK takes over), plus a small random part
-    d = np.diag(1.0 + 0.7 * np.arange(n))
+    if jax.default_backend() != "cpu" or not nn.native_available():
+        pytest.skip("the certificate's Lanczos runs in the compiled CPU kernel")
+    return {
+        "compiled": jax.jit(_lanczos.lowest_eigenvalues),
+        "host": _lanczos.lowest_eigenvalues_host,
+    }
+
+
+def _path_like_hessian(M, n, seed, stiffness):
+    """A path-like block-tridiagonal Hessian: stiff time coupling (1/dt), stiffness
+    ``stiffness`` (n,) per component, plus a small random part."""
+    rng = np.random.default_rng(seed)
+    d = np.diag(stiffness)
     B = np.tile(2.0 * M * d, (M, 1, 1)) + 0.3 * rng.normal(size=(M, n, n))
     B = 0.5 * (B + np.swapaxes(B, 1, 2))
     C = np.tile(-M * d, (max(M - 1, 0), 1, 1)) + 0.1 * rng.normal(size=(max(M - 1, 0), n, n))
-    H = _banded.to_dense(B, C)
-    exact = np.linalg.eigvalsh(H)
-    solvers = ["scan"]
-    if jax.default_backend() == "cpu" and nn.native_available():
-        solvers.append("native")  # factorised once, then substituted (_newton.linear_factor)
-    for solve in solvers:
-        prepare = _newton.linear_factor(solve)
-        lowest = jax.jit(functools.partial(_lanczos.lowest_eigenvalues, prepare=prepare))
-        w, scale, ok = lowest(jnp.asarray(B), jnp.asarray(C))
+    return B, C
+
+
+@pytest.mark.parametrize("M, n", [(100, 2), (40, 3), (1, 2)])
+def test_compiled_lanczos_certificate_matches_a_dense_eigh(M, n):
+    """The certificate's fast route (_lanczos, the kernel's shift-invert Lanczos): the 4 lowest
+    eigenvalues of a positive definite block-tridiagonal H to 1e-10 of a dense eigh, accepted
+    (ok), the same from a compiled call and from NumPy; an indefinite H and one with fewer
+    than 4 unknowns are not accepted (the caller then uses LAPACK)."""
+    # distinct stiffness per component: distinct lowest eigenvalues (near-degenerate ones are
+    # not accepted at 16 steps, and LAPACK takes over)
+    B, C = _path_like_hessian(M, n, M + n, 1.0 + 0.7 * np.arange(n))
+    exact = np.linalg.eigvalsh(_banded.to_dense(B, C))
+    values = {}
+    for route, lowest in _lanczos_routes().items():
+        w, scale, ok = lowest(B, C)
         assert float(scale) == pytest.approx(np.max(np.abs(np.diagonal(B, axis1=1, axis2=2))))
         if M * n < 4:
             assert not bool(ok)
             continue
-        assert bool(ok), (M, n, solve)
+        assert bool(ok), (M, n, route)
         np.testing.assert_allclose(np.asarray(w), exact[:4], rtol=1e-10)
+        values[route] = np.asarray(w)
         shifted = B - (exact[0] + 0.5 * (exact[1] - exact[0])) * np.eye(n)  # one negative
-        _, _, ok = lowest(jnp.asarray(shifted), jnp.asarray(C))
+        _, _, ok = lowest(shifted, C)
         assert not bool(ok)
+    if values:  # one recurrence: the routes differ only in the 16 x 16 eigh's LAPACK
+        np.testing.assert_allclose(values["host"], values["compiled"], rtol=1e-13)
+
+
+def test_lanczos_certificate_does_not_report_a_repeated_eigenvalue_once():
+    """An isotropic H = T (x) I has every eigenvalue twice; Lanczos from one vector finds one
+    copy of each, so its 4 lowest would be (l1, l1, l2, l3) where they are (l1, l1, l2, l2)
+    (found on a 2-D Ornstein-Uhlenbeck path). The count of eigenvalues below the 4th value
+    refuses that; a solve then reports LAPACK's values."""
+    M = 60
+    B, C = _path_like_hessian(M, 1, 0, np.ones(1))
+    B2 = np.einsum("kij,ab->kiajb", B, np.eye(2)).reshape(M, 2, 2)  # T (x) I, exactly
+    C2 = np.einsum("kij,ab->kiajb", C, np.eye(2)).reshape(M - 1, 2, 2)
+    exact = np.linalg.eigvalsh(_banded.to_dense(B2, C2))[:4]
+    assert exact[1] == pytest.approx(exact[0], rel=1e-12)
+    assert exact[3] == pytest.approx(exact[2], rel=1e-12)
+    for route, lowest in _lanczos_routes().items():
+        w, _, ok = lowest(B2, C2)
+        assert not (bool(ok) and not np.allclose(np.asarray(w), exact, rtol=1e-10)), route
+    sde = nn.models.ornstein_uhlenbeck(-np.eye(2), 0.5 * np.eye(2))
+    res = nn.most_likely_path(
+        sde, np.array([1.0, 0.0]), np.array([0.0, 1.0]), 0.0, 1.0, num_points=200
+    )
+    w = np.asarray(res.stats["lowest_eigenvalues"])
+    assert w[1] == pytest.approx(w[0], rel=1e-10) and w[3] == pytest.approx(w[2], rel=1e-10)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_kernel_counts_the_eigenvalues_below_a_point(n):
+    """Sylvester's inertia of the block LDL^T (the certificate's check): the number of
+    eigenvalues of a random symmetric block-tridiagonal H (indefinite) below tau, compiled and
+    from NumPy, equal to a dense eigh's count."""
+    from noisynoether.solvers import _blocktri, _native
+
+    if jax.default_backend() != "cpu" or not nn.native_available():
+        pytest.skip("the count runs in the compiled CPU kernel")
+    rng = np.random.default_rng(n)
+    M = 30
+    B = rng.normal(size=(M, n, n))
+    B = B + np.swapaxes(B, 1, 2)
+    C = rng.normal(size=(M - 1, n, n))
+    exact = np.linalg.eigvalsh(_banded.to_dense(B, C))
+    gaps = 0.5 * (exact[1:] + exact[:-1])  # midway between eigenvalues
+    taus = np.concatenate([[exact[0] - 1.0], gaps[:: max(1, len(gaps) // 12)], [exact[-1] + 1.0]])
+    counts = np.asarray(
+        jax.jit(_native.native_count_below)(
+            np.broadcast_to(B, (len(taus), M, n, n)),
+            np.broadcast_to(C, (len(taus), M - 1, n, n)),
+            taus,
+        )
+    )
+    for tau, count in zip(taus, counts, strict=True):
+        assert count == np.sum(exact < tau)
+        assert _blocktri.count_below_host(B, C, float(tau)) == count

@@ -227,3 +227,42 @@ def test_systems_solved_side_by_side_equal_each_alone():
         xi, oki = jax.jit(_native.native_solve)(B[i], C[i], rhs[i])
         assert bool(ok[i]) == bool(oki) == (i != 1)
         np.testing.assert_array_equal(np.asarray(x[i]), np.asarray(xi))
+
+
+@needs_native
+def test_lanczos_targets_reject_what_does_not_fit(on_cpu):
+    """The kernel's Lanczos, inside a compiled call and from NumPy, names what is wrong."""
+    from noisynoether.solvers import _blocktri
+
+    rng = np.random.default_rng(3)
+    M, n = 6, 2
+    B = np.tile(4.0 * np.eye(n), (M, 1, 1))
+    C = np.tile(-np.eye(n), (M - 1, 1, 1))
+    (L, W), _ = jax.jit(_native.native_factor)(B, C)
+    q0 = rng.standard_normal((M, n))
+    with pytest.raises(ValueError, match="factor shapes disagree or steps < 1"):
+        _native.native_lanczos(L, W, q0[:-1], 4)
+    with pytest.raises(ValueError, match="steps < 1"):
+        _native.native_lanczos(L, W, q0, 0)
+    alpha, beta = np.zeros(4), np.zeros(4)
+    assert _blocktri.lanczos_host(B, C, q0, alpha, beta) is True
+    with pytest.raises(TypeError, match="float64"):
+        _blocktri.lanczos_host(B.astype(np.float32), C, q0, alpha, beta)
+    with pytest.raises(ValueError, match=r"expected B \(M, n, n\)"):
+        _blocktri.lanczos_host(B, C[:-1], q0, alpha, beta)
+    with pytest.raises(ValueError, match="alpha, beta of S >= 1"):
+        _blocktri.lanczos_host(B, C, q0, alpha, np.zeros(3))
+    read_only = np.zeros(4)
+    read_only.setflags(write=False)
+    with pytest.raises((TypeError, BufferError, ValueError)):  # an output it cannot write
+        _blocktri.lanczos_host(B, C, q0, alpha, read_only)
+    # not positive definite: False, never an exception
+    assert _blocktri.lanczos_host(-B, C, q0, alpha, beta) is False
+    # the eigenvalue count: its operands checked too
+    with pytest.raises(ValueError, match="tau must have shape"):
+        _native.native_count_below(B, C, np.zeros(2))
+    with pytest.raises(TypeError, match="float64"):
+        _blocktri.count_below_host(B.astype(np.float32), C, 0.0)
+    with pytest.raises(ValueError, match=r"expected B \(M, n, n\) and C"):
+        _blocktri.count_below_host(B, C[:-1], 0.0)
+    assert _blocktri.count_below_host(np.full_like(B, np.nan), C, 0.0) == -1

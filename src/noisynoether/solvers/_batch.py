@@ -48,7 +48,6 @@ from . import (
     _lm,
     _memory,
     _native,
-    _newton,
     _zero_modes,
 )
 from ._batch_inputs import (
@@ -165,16 +164,11 @@ def _banded_eigen(st, ts, x_int, xa, xb, args, *, known=None):
     return _zero_modes.certificate(B, C, values=known[1] if use else None)
 
 
-@functools.lru_cache(maxsize=16)
-def _certifier(linear_solver: str):
+@functools.cache
+def _certifier():
     """Jitted lowest eigenvalues (w (b, k), scale (b,), ok (b,)) of a chunk's Hessians, one
-    member after another (``_lanczos``), with the batch's own block solve."""
-    prepare = _newton.linear_factor(linear_solver)
-
-    def one(blocks):
-        return _lanczos.lowest_eigenvalues(*blocks, prepare)
-
-    return jit(lambda B, C: jax.lax.map(one, (B, C)))
+    member after another (``_lanczos``: the compiled kernel's Lanczos)."""
+    return jit(lambda B, C: jax.lax.map(lambda bc: _lanczos.lowest_eigenvalues(*bc), (B, C)))
 
 
 def _certificates(real, blocks, future, status):
@@ -198,9 +192,6 @@ def _certificates(real, blocks, future, status):
             known[int(i)] = _zero_modes.lowest_eigenpairs(Bb[j], Cb[j], vectors=False)
     return known
 
-
-#: The compiled certificate (``_lanczos``) is tried up to this state dimension.
-CERTIFY_MAX_N = 4
 
 #: Members per compiled call (the batch is cut into equal chunks of at most this many).
 CHUNK = 128
@@ -354,21 +345,21 @@ def most_likely_paths(
     inputs = (ts, xs[:, 1:-1], x0, x1, args, batched_args, solver)
     # In chunks, so that the certificate's eigenvalues of one chunk (a compiled call on a
     # thread: it releases the GIL) are computed while the compiled loops run the next.
-    # The compiled certificate on the CPU with an in-program solver (native, scan, cyclic);
-    # else LAPACK below: a host-callback solve per Lanczos step costs ~0.5 ms, and on a GPU
-    # 16 sequential small solves per member cost more than LAPACK on the host (not measured
-    # there: kept as before). Only for n <= CERTIFY_MAX_N: a network's lowest eigenvalues
+    # The compiled certificate on the CPU with the kernel (its Lanczos recurrence); else
+    # LAPACK below (the other solvers' compiled loops of 16 solves per member measured slower
+    # or no faster; on a GPU not measured: kept as before). Only for n <= LANCZOS_MAX_N: a
+    # network's lowest eigenvalues
     # cluster (the lowest temporal mode times n directions, ~1 % apart), and 16 Lanczos steps
     # do not resolve them (n = 64: none accepted, every member then went to the host anyway).
     certify = None
     if (
         solver.name == "newton"
         and solver.check_minimum
-        and linear_solver != "lapack"
+        and linear_solver == "native"
         and jax.default_backend() == "cpu"
-        and n <= CERTIFY_MAX_N
+        and n <= _zero_modes.LANCZOS_MAX_N
     ):
-        certify = _certifier(linear_solver)
+        certify = _certifier()
     # On the CPU the chunks' compiled loops also run side by side, one thread per core (XLA
     # runs each of these small programs on one core and releases the GIL meanwhile).
     chunks = _chunks(B)

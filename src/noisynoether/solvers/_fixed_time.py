@@ -82,11 +82,9 @@ def solve(
     ``charges``: (p, E) along the path of ``first``, used unless an escape moved it.
     """
     method = solver.name
-    if first is None:
-        ts_j, xa, xb = jnp.asarray(ts), jnp.asarray(x0), jnp.asarray(x1)
-        x_int = jnp.asarray(xs[1:-1])
-    else:  # NumPy, as the caller gave it: the jitted calls convert it if they are made
-        ts_j, xa, xb, x_int = ts, x0, x1, xs[1:-1]
+    # NumPy, passed straight to the jitted calls (which convert it): an eager jnp.asarray is a
+    # dispatched operation of ~40 us each, ~0.2 ms of a 2.6 ms solve at K = 200.
+    ts_j, xa, xb, x_int = (np.asarray(a) for a in (ts, x0, x1, xs[1:-1]))
     totals = dict(iterations=0, rejected=0, work=0, nc=0, moves=0, handoffs=0)
     escapes, note = 0, ""
     eig = None  # (lowest eigenvalues, their vectors, |H| scale)

@@ -31,6 +31,8 @@ from .._jit import jit
 _TARGET = "noisynoether_blocktri_solve"
 _FACTOR = "noisynoether_blocktri_factor"
 _SUBSTITUTE = "noisynoether_blocktri_substitute"
+_LANCZOS = "noisynoether_blocktri_lanczos"
+_COUNT = "noisynoether_blocktri_count"
 KERNEL_TAG = "noisynoether block-tridiagonal kernel"
 
 
@@ -48,6 +50,8 @@ def _register() -> str | None:
         jax.ffi.register_ffi_target(_TARGET, _blocktri.handler(), platform="cpu")
         jax.ffi.register_ffi_target(_FACTOR, _blocktri.factor_handler(), platform="cpu")
         jax.ffi.register_ffi_target(_SUBSTITUTE, _blocktri.substitute_handler(), platform="cpu")
+        jax.ffi.register_ffi_target(_LANCZOS, _blocktri.lanczos_handler(), platform="cpu")
+        jax.ffi.register_ffi_target(_COUNT, _blocktri.count_handler(), platform="cpu")
     except Exception as err:  # an XLA that does not accept the handler: fall back, do not fail
         return f"this XLA refused the kernel's registration ({type(err).__name__}: {err})"
     return None
@@ -186,6 +190,42 @@ def native_substitute(L, W, rhs):
         )
     out = jax.ShapeDtypeStruct(rhs.shape, jnp.float64)
     return jax.ffi.ffi_call(_SUBSTITUTE, out, vmap_method="broadcast_all")(L, W, rhs)
+
+
+def native_lanczos(L, W, q0, steps: int):
+    """``steps`` shift-invert Lanczos steps with ``native_factor``'s factors of H - sigma I,
+    from q0 (..., M, n) (normalised here): ``(alpha, beta (..., steps), ok (...))``, the
+    tridiagonal matrix of (H - sigma I)^-1 in the Krylov basis (full reorthogonalisation,
+    twice, as ``_lanczos`` did in a compiled loop); ok False (alpha, beta zero) where a step
+    was not finite. CPU only."""
+    _require()
+    L, W, q0 = (jnp.asarray(a, jnp.float64) for a in (L, W, q0))
+    if L.shape != W.shape or L.shape[:-1] != q0.shape or int(steps) < 1:
+        raise ValueError(
+            f"factor shapes disagree or steps < 1: L {L.shape}, W {W.shape}, q0 {q0.shape}, "
+            f"steps {steps}; expected L and W (..., M, n, n), q0 (..., M, n), steps >= 1"
+        )
+    lead = q0.shape[:-2]
+    out = (
+        jax.ShapeDtypeStruct(lead + (int(steps),), jnp.float64),
+        jax.ShapeDtypeStruct(lead + (int(steps),), jnp.float64),
+        jax.ShapeDtypeStruct(lead, jnp.bool_),
+    )
+    return jax.ffi.ffi_call(_LANCZOS, out, vmap_method="broadcast_all")(L, W, q0)
+
+
+def native_count_below(B, C, tau):
+    """How many eigenvalues of block-tridiagonal H (B (..., M, n, n), C (..., M-1, n, n)) lie
+    below tau (...): Sylvester's inertia of the block LDL^T of H - tau I, an int64 (...), -1
+    where a value is not finite. CPU only."""
+    B, C = _checked(B, C)
+    tau = jnp.asarray(tau, jnp.float64)
+    if tau.shape != B.shape[:-3]:
+        raise ValueError(
+            f"tau must have shape {B.shape[:-3]} (B's leading dimensions); got {tau.shape}"
+        )
+    out = jax.ShapeDtypeStruct(B.shape[:-3], jnp.int64)
+    return jax.ffi.ffi_call(_COUNT, out, vmap_method="broadcast_all")(B, C, tau)
 
 
 @contextlib.contextmanager
