@@ -68,6 +68,17 @@ namespace {
 
 /* ---- the numerics ------------------------------------------------------------------------ */
 
+/* a . b with eight partial sums: a single running sum is a chain of dependent additions
+ * (latency-bound, ~4 cycles an element); eight independent ones overlap. */
+double dot8(const double *a, const double *b, int64_t N) {
+    double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    int64_t i = 0;
+    for (; i + 8 <= N; i += 8)
+        for (int u = 0; u < 8; u++) acc[u] += a[i + u] * b[i + u];
+    for (; i < N; i++) acc[0] += a[i] * b[i];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 /* In-place lower Cholesky of the n x n block A (row major, lower triangle used). The diagonal
  * is stored as its reciprocal 1/L_jj, so that the substitutions below multiply instead of
  * divide: the factorisation is a sequential recurrence over the blocks, and a division's
@@ -77,13 +88,21 @@ bool chol_lower(double *A, int64_t n_in) {
     const int64_t n = NC > 0 ? NC : n_in;
     for (int64_t j = 0; j < n; j++) {
         double d = A[j * n + j];
-        for (int64_t k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
+        if constexpr (NC == 0) { /* larger blocks: vectorised dot products (eight sums) */
+            d -= dot8(A + j * n, A + j * n, j);
+        } else {
+            for (int64_t k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
+        }
         if (!(d > 0.0) || !std::isfinite(d)) return false;
         const double inv = 1.0 / std::sqrt(d);
         A[j * n + j] = inv;
         for (int64_t i = j + 1; i < n; i++) {
             double s = A[i * n + j];
-            for (int64_t k = 0; k < j; k++) s -= A[i * n + k] * A[j * n + k];
+            if constexpr (NC == 0) {
+                s -= dot8(A + i * n, A + j * n, j);
+            } else {
+                for (int64_t k = 0; k < j; k++) s -= A[i * n + k] * A[j * n + k];
+            }
             A[i * n + j] = s * inv;
         }
         for (int64_t i = 0; i < j; i++) A[i * n + j] = 0.0;
@@ -123,15 +142,44 @@ bool factor_block(const double *B, const double *C, double *L, double *W, int64_
     double *Lk = L + k * nn, *Wk = W + k * nn;
     std::memcpy(Lk, B + k * nn, static_cast<size_t>(nn) * sizeof(double));
     if (k > 0) {
-        /* W_k = L_{k-1}^-1 C_{k-1}, column by column; then S = B_k - W_k^T W_k. */
+        /* W_k = L_{k-1}^-1 C_{k-1}; then S = B_k - W_k^T W_k. */
         std::memcpy(Wk, C + (k - 1) * nn, static_cast<size_t>(nn) * sizeof(double));
-        for (int64_t c = 0; c < n; c++) lower_solve<NC>(L + (k - 1) * nn, Wk + c, n, n);
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j <= i; j++) {
-                double s = 0.0;
-                for (int64_t m = 0; m < n; m++) s += Wk[m * n + i] * Wk[m * n + j];
-                Lk[i * n + j] -= s;
+        const double *Lp = L + (k - 1) * nn;
+        if constexpr (NC == 0) {
+            /* Larger blocks, row by row: W's rows by forward substitution on whole rows (the
+             * same operations in the same order as the columns below), and S -= W^T W as a
+             * sum of outer products of W's rows: every inner loop runs along a contiguous row
+             * and vectorises, where the column form strides by n (measured in
+             * docs/benchmarks.md, "The kernel at larger blocks"). Blocks of n <= 4 keep the
+             * column form: there the factorisation is latency-bound, and its rounding is
+             * unchanged. */
+            for (int64_t i = 0; i < n; i++) {
+                double *wi = Wk + i * n;
+                for (int64_t p = 0; p < i; p++) {
+                    const double l = Lp[i * n + p];
+                    const double *wp = Wk + p * n;
+                    for (int64_t j = 0; j < n; j++) wi[j] -= l * wp[j];
+                }
+                const double inv = Lp[i * n + i];
+                for (int64_t j = 0; j < n; j++) wi[j] *= inv;
             }
+            for (int64_t m = 0; m < n; m++) {
+                const double *wm = Wk + m * n;
+                for (int64_t i = 0; i < n; i++) {
+                    const double a = wm[i];
+                    double *li = Lk + i * n;
+                    for (int64_t j = 0; j <= i; j++) li[j] -= a * wm[j];
+                }
+            }
+        } else {
+            for (int64_t c = 0; c < n; c++) lower_solve<NC>(Lp, Wk + c, n, n);
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t j = 0; j <= i; j++) {
+                    double s = 0.0;
+                    for (int64_t m = 0; m < n; m++) s += Wk[m * n + i] * Wk[m * n + j];
+                    Lk[i * n + j] -= s;
+                }
+        }
     } else {
         std::memset(Wk, 0, static_cast<size_t>(nn) * sizeof(double));
     }
@@ -224,17 +272,6 @@ void blocktri_substitute(const double *L, const double *W, const double *r, doub
                          int64_t M, int64_t n) {
     for (int64_t k = 0; k < M; k++) forward_block<NC>(L, W, r, x, k, n);
     for (int64_t k = M - 1; k >= 0; k--) backward_block<NC>(L, W, x, k, M, n);
-}
-
-/* a . b with eight partial sums: a single running sum is a chain of dependent additions
- * (latency-bound, ~4 cycles an element); eight independent ones overlap. */
-double dot8(const double *a, const double *b, int64_t N) {
-    double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-    int64_t i = 0;
-    for (; i + 8 <= N; i += 8)
-        for (int u = 0; u < 8; u++) acc[u] += a[i + u] * b[i + u];
-    for (; i < N; i++) acc[0] += a[i] * b[i];
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 /* Shift-invert Lanczos with one matrix's factors (the certificate's eigenvalues, _lanczos.py):
