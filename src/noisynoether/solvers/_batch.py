@@ -345,12 +345,11 @@ def most_likely_paths(
     inputs = (ts, xs[:, 1:-1], x0, x1, args, batched_args, solver)
     # In chunks, so that the certificate's eigenvalues of one chunk (a compiled call on a
     # thread: it releases the GIL) are computed while the compiled loops run the next.
-    # The compiled certificate on the CPU with the kernel (its Lanczos recurrence); else
-    # LAPACK below (the other solvers' compiled loops of 16 solves per member measured slower
-    # or no faster; on a GPU not measured: kept as before). Only for n <= LANCZOS_MAX_N: a
-    # network's lowest eigenvalues
-    # cluster (the lowest temporal mode times n directions, ~1 % apart), and 16 Lanczos steps
-    # do not resolve them (n = 64: none accepted, every member then went to the host anyway).
+    # The compiled certificate on the CPU with the kernel (its Lanczos recurrence and
+    # eigenvalue count); else LAPACK below (on a GPU not measured: kept as before). Only for
+    # n <= LANCZOS_MAX_N: a network's lowest eigenvalues cluster (the lowest temporal mode
+    # times n directions, ~1 % apart), and 16 Lanczos steps do not resolve them (n = 64: none
+    # accepted, every member then went to the host anyway).
     certify = None
     if (
         solver.name == "newton"

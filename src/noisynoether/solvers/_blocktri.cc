@@ -760,6 +760,27 @@ PyObject *lanczos_handler(PyObject *, PyObject *) {
                          nullptr);
 }
 
+/* Acquires views[0..count) of objs as C-contiguous float64 buffers, those from writable_from
+ * on writable; got says how many were acquired (the caller releases them). False, with a
+ * Python exception set, where one cannot be (not a buffer, not contiguous, read-only, not
+ * float64). */
+bool acquire_f64(PyObject *const *objs, int count, int writable_from, Py_buffer *views,
+                 const char *who, int &got) {
+    for (got = 0; got < count; got++) {
+        const int flags =
+            PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (got >= writable_from ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(objs[got], &views[got], flags) != 0) return false;
+        if (views[got].itemsize != sizeof(double) || views[got].format == nullptr ||
+            std::strcmp(views[got].format, "d") != 0) {
+            got++;
+            PyErr_SetString(PyExc_TypeError,
+                            (std::string(who) + ": every buffer must be float64").c_str());
+            return false;
+        }
+    }
+    return true;
+}
+
 /* lanczos_host(B, C, q0, alpha, beta) -> ok: the same recurrence as the "lanczos" target, for
  * one system given as C-contiguous float64 buffers (B (M, n, n) already shifted, C (M-1, n, n),
  * q0 (M, n); alpha and beta writable, of S doubles each), called from Python without a
@@ -772,23 +793,8 @@ PyObject *lanczos_host(PyObject *, PyObject *args) {
         return nullptr;
     Py_buffer views[5];
     int got = 0;
-    bool fine = true;
-    for (; got < 5; got++) {
-        const int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (got >= 3 ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(objs[got], &views[got], flags) != 0) {
-            fine = false;
-            break;
-        }
-        if (views[got].itemsize != sizeof(double) || views[got].format == nullptr ||
-            std::strcmp(views[got].format, "d") != 0) {
-            PyErr_SetString(PyExc_TypeError, "lanczos_host: every buffer must be float64");
-            got++;
-            fine = false;
-            break;
-        }
-    }
     PyObject *result = nullptr;
-    if (fine) {
+    if (acquire_f64(objs, 5, 3, views, "lanczos_host", got)) {
         const Py_buffer &vb = views[0];
         const int64_t M = vb.ndim == 3 ? vb.shape[0] : -1, n = vb.ndim == 3 ? vb.shape[2] : -1;
         const int64_t S = views[3].len / static_cast<Py_ssize_t>(sizeof(double));
@@ -828,42 +834,36 @@ PyObject *lanczos_host(PyObject *, PyObject *args) {
 /* count_below_host(B, C, tau) -> int: count_below on C-contiguous float64 buffers B (M, n, n)
  * and C (M-1, n, n), without the GIL; -1 where a value is not finite. */
 PyObject *count_below_host(PyObject *, PyObject *args) {
-    PyObject *ob, *oc;
+    PyObject *objs[2];
     double tau;
-    if (!PyArg_ParseTuple(args, "OOd", &ob, &oc, &tau)) return nullptr;
-    Py_buffer vb, vc;
-    if (PyObject_GetBuffer(ob, &vb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) return nullptr;
-    if (PyObject_GetBuffer(oc, &vc, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
-        PyBuffer_Release(&vb);
-        return nullptr;
-    }
+    if (!PyArg_ParseTuple(args, "OOd", &objs[0], &objs[1], &tau)) return nullptr;
+    Py_buffer views[2];
+    int got = 0;
     PyObject *result = nullptr;
-    const bool f64 = vb.format && vc.format && std::strcmp(vb.format, "d") == 0 &&
-                     std::strcmp(vc.format, "d") == 0;
-    const int64_t M = vb.ndim == 3 ? vb.shape[0] : -1, n = vb.ndim == 3 ? vb.shape[2] : -1;
-    if (!f64) {
-        PyErr_SetString(PyExc_TypeError, "count_below_host: B and C must be float64");
-    } else if (M < 1 || n < 1 || vb.shape[1] != n ||
-               vc.len != static_cast<Py_ssize_t>((M - 1) * n * n * sizeof(double))) {
-        PyErr_SetString(PyExc_ValueError,
-                        "count_below_host: expected B (M, n, n) and C (M-1, n, n)");
-    } else {
-        std::unique_ptr<double, decltype(&std::free)> work(
-            static_cast<double *>(std::malloc(sizeof(double) * 4 * static_cast<size_t>(n * n))),
-            &std::free);
-        if (!work) {
-            PyErr_NoMemory();
+    if (acquire_f64(objs, 2, 2, views, "count_below_host", got)) {
+        const Py_buffer &vb = views[0], &vc = views[1];
+        const int64_t M = vb.ndim == 3 ? vb.shape[0] : -1, n = vb.ndim == 3 ? vb.shape[2] : -1;
+        if (M < 1 || n < 1 || vb.shape[1] != n ||
+            vc.len != static_cast<Py_ssize_t>((M - 1) * n * n * sizeof(double))) {
+            PyErr_SetString(PyExc_ValueError,
+                            "count_below_host: expected B (M, n, n) and C (M-1, n, n)");
         } else {
-            int64_t count = 0;
-            Py_BEGIN_ALLOW_THREADS
-            count = count_below(static_cast<const double *>(vb.buf),
-                                static_cast<const double *>(vc.buf), tau, M, n, work.get());
-            Py_END_ALLOW_THREADS
-            result = PyLong_FromLongLong(count);
+            std::unique_ptr<double, decltype(&std::free)> work(
+                static_cast<double *>(std::malloc(sizeof(double) * 4 * static_cast<size_t>(n * n))),
+                &std::free);
+            if (!work) {
+                PyErr_NoMemory();
+            } else {
+                int64_t count = 0;
+                Py_BEGIN_ALLOW_THREADS
+                count = count_below(static_cast<const double *>(vb.buf),
+                                    static_cast<const double *>(vc.buf), tau, M, n, work.get());
+                Py_END_ALLOW_THREADS
+                result = PyLong_FromLongLong(count);
+            }
         }
     }
-    PyBuffer_Release(&vb);
-    PyBuffer_Release(&vc);
+    for (int i = 0; i < got; i++) PyBuffer_Release(&views[i]);
     return result;
 }
 

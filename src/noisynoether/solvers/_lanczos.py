@@ -22,8 +22,9 @@ certificates, ``lax.map`` over a chunk on a thread of its own: a compiled call r
 Python's GIL, LAPACK's banded eigen-solver does not), and ``lowest_eigenvalues_host`` from
 NumPy (a single path's certificate, ``_zero_modes.certificate``: nothing compiles per grid
 shape; the kernel releases the GIL while it runs). Measured at Fig. 1c's K = 200 / 1001 /
-4001: 0.13 / 0.51 / 2.1 ms against 1.1 / 3.1 / 10.6 ms for LAPACK's banded solver or ARPACK,
-and closer to a 60-step Lanczos (1e-15 against 5e-12 to 3e-10 relative; docs/benchmarks.md).
+4001: 0.15 / 0.55 / 2.3 ms with the count, against 1.1 / 3.1 / 10.6 ms for LAPACK's banded
+solver or ARPACK, and closer to a 60-step Lanczos (1e-15 against 5e-12 to 3e-10 relative;
+docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -196,7 +196,7 @@ def native_lanczos(L, W, q0, steps: int):
     """``steps`` shift-invert Lanczos steps with ``native_factor``'s factors of H - sigma I,
     from q0 (..., M, n) (normalised here): ``(alpha, beta (..., steps), ok (...))``, the
     tridiagonal matrix of (H - sigma I)^-1 in the Krylov basis (full reorthogonalisation,
-    twice, as ``_lanczos`` did in a compiled loop); ok False (alpha, beta zero) where a step
+    twice; ``_lanczos``); ok False (alpha, beta zero) where a step
     was not finite. CPU only."""
     _require()
     L, W, q0 = (jnp.asarray(a, jnp.float64) for a in (L, W, q0))
